@@ -1,0 +1,380 @@
+"""Typed errors for the Kaleyra API and the one function that maps a response to an error.
+
+Every :class:`KaleyraError` reads ``Unable to <action>: <why>. <what to do>``. Messages
+never carry the api-key or a full phone number: server text is scrubbed with
+:func:`~rcs_provider.phone.redact_digits` and the api-key sent with the request.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from .phone import redact_digits
+
+__all__ = [
+    "AlreadyRegisteredError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "InvalidRequestError",
+    "KaleyraError",
+    "RateLimitedError",
+    "ServerError",
+    "TransportError",
+    "UnparseableResponseError",
+    "error_from_response",
+    "extract_code_and_message",
+    "format_seconds",
+    "parse_retry_after",
+]
+
+REQUEST_ID_HEADERS = ("x-request-id", "x-kaleyra-request-id", "request-id", "x-amzn-requestid")
+_MAX_MESSAGE_CHARS = 200
+_KALEYRA_CODE = re.compile(r"[A-Za-z]+[0-9]+")
+_REQUEST_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:/=+\-]")
+_SUPPORT_HINT = "Retry later; if it persists, contact Kaleyra support"
+
+
+class ConfigurationError(ValueError):
+    """A client setting is invalid; ``key`` names the config key (e.g. ``kaleyra:baseUrl``)."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class KaleyraError(Exception):
+    """A Kaleyra API call failed.
+
+    Attributes: ``status`` (HTTP status or ``None``), ``code`` (Kaleyra code such as
+    ``"RCS904"``), ``message`` (Kaleyra's message, redacted), ``method``, ``path`` (no
+    query), ``request_id``, ``retry_after`` (seconds), ``action`` and ``attempts``.
+    """
+
+    def __init__(
+        self,
+        why: str,
+        *,
+        action: str,
+        hint: str = "",
+        status: int | None = None,
+        code: str | None = None,
+        message: str = "",
+        method: str = "",
+        path: str = "",
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.action = redact_digits(action)
+        self.why = why.rstrip(". ")
+        self.hint = hint
+        self.status = status
+        self.code = code
+        self.message = message
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.attempts = attempts
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        text = f"Unable to {self.action}: {self.why}."
+        return f"{text} {self.hint}" if self.hint else text
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"method={self.method!r}, path={self.path!r}, request_id={self.request_id!r}, "
+            f"message={self.message!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[KaleyraError], state: dict[str, Any]) -> KaleyraError:
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    err.args = (err._text(),)
+    return err
+
+
+class AuthenticationError(KaleyraError):
+    """401/403: the api-key is missing, wrong, or lacks permission."""
+
+
+class InvalidRequestError(KaleyraError):
+    """400 and other non-retryable 4xx: Kaleyra rejected the request as sent."""
+
+
+class AlreadyRegisteredError(InvalidRequestError):
+    """409: the number is already a tester of the agent (nothing was sent to the phone)."""
+
+
+class RateLimitedError(KaleyraError):
+    """429: throttled, typically the per-agent daily invitation quota; see ``retry_after``."""
+
+
+class ServerError(KaleyraError):
+    """5xx: Kaleyra failed; retrying later may succeed."""
+
+
+class TransportError(KaleyraError):
+    """No usable answer: connection failure, timeout, oversized or too slow response body."""
+
+
+class UnparseableResponseError(KaleyraError):
+    """Kaleyra answered, but with a body or status this client cannot interpret."""
+
+
+def format_seconds(seconds: float) -> str:
+    """Render a duration for people: ``"1.5s"``, ``"30s"``, ``"5 min"``, ``"2 h"``."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds:.3g}s"
+
+
+def error_from_response(
+    response: requests.Response, *, action: str, secrets: Iterable[str] = ()
+) -> KaleyraError:
+    """Map a non-success response to the matching :class:`KaleyraError` subclass.
+
+    The body is parsed leniently (``code`` string or int; message and code at the top
+    level, under ``error`` or under ``data.error``). Kaleyra's message is redacted: phone
+    numbers are masked, and the request's ``api-key`` header value plus any ``secrets``
+    are removed. Reads ``response.content``, so bound the body before calling this.
+    """
+    request = getattr(response, "request", None)
+    method = str(getattr(request, "method", "") or "")
+    url = str(getattr(request, "url", None) or response.url or "")
+    path = urlsplit(url).path
+    hidden = [*secrets, _header(getattr(request, "headers", None), "api-key") or ""]
+    code, message = extract_code_and_message(_json_body(response), secrets=hidden)
+    fields: dict[str, Any] = {
+        "action": action,
+        "status": response.status_code,
+        "code": code,
+        "message": message,
+        "method": method,
+        "path": path,
+        "request_id": _request_id(response.headers, hidden),
+        "retry_after": parse_retry_after(response.headers.get("Retry-After")),
+        "attempts": _attempts(response),
+    }
+    cls, why, hint = _classify(response.status_code, code, message, fields)
+    return cls(why, hint=hint, **fields)
+
+
+def _classify(
+    status: int, code: str | None, message: str, fields: Mapping[str, Any]
+) -> tuple[type[KaleyraError], str, str]:
+    """The single status -> (error class, why, what to do) table."""
+    detail = _detail(status, code, message, fields["attempts"])
+    upper_code = (code or "").upper()
+    request_id = fields["request_id"]
+    support = _SUPPORT_HINT + (f" quoting request id {request_id}." if request_id else ".")
+    if status == 401:
+        return (
+            AuthenticationError,
+            "Kaleyra rejected the api-key (401)",
+            "Set it with `pulumi config set --secret kaleyra:apiKey <key>`.",
+        )
+    if status == 403:
+        return (
+            AuthenticationError,
+            f"Kaleyra refused access ({detail}): the api-key lacks permission for this "
+            "account or the RCS channel is not enabled",
+            "Check kaleyra:sid and kaleyra:apiKey belong to the same account; to enable RCS, "
+            "contact your Kaleyra representative.",
+        )
+    if status == 409:
+        return (
+            AlreadyRegisteredError,
+            f"the number is already a tester of this agent ({detail})",
+            "No new invitation was sent; adopt the existing registration.",
+        )
+    if status == 429:
+        retry_after = fields["retry_after"]
+        when = f"in {format_seconds(retry_after)}" if retry_after is not None else "later"
+        return (
+            RateLimitedError,
+            f"Kaleyra is throttling requests ({detail}); the agent may have used its daily "
+            "tester invitation quota (Google RBM allows 20 new testers per agent per day)",
+            f"Retry {when}; if the daily quota is used up, retry tomorrow or spread new "
+            "testers over several days.",
+        )
+    if 400 <= status < 500:
+        if upper_code == "RCS904":
+            why = f"Kaleyra reported a missing or invalid field, or an unknown agent ({detail})"
+            hint = (
+                "Check the agent number (the agent's service code in the Kaleyra console) "
+                "and the phone number."
+            )
+        elif upper_code == "RCS601":
+            why = f"the RCS channel is not enabled for this Kaleyra account ({detail})"
+            hint = "Contact your Kaleyra representative to enable the RCS channel."
+        elif upper_code == "RCS701":
+            why = f"Kaleyra could not parse the request body as JSON ({detail})"
+            hint = "This is a bug in rcs-testers or in a proxy on the way; please report it."
+        elif status == 404:
+            why = f"Kaleyra found no such endpoint or agent ({detail})"
+            hint = (
+                "Check kaleyra:pod, kaleyra:baseUrl, kaleyra:registerPath, kaleyra:listPath "
+                "and the agent number."
+            )
+        elif status == 405 or upper_code == "RCS405":
+            why = f"Kaleyra does not allow {fields['method'] or 'this method'} here ({detail})"
+            hint = "Check kaleyra:registerPath and kaleyra:listPath against Kaleyra's docs."
+        elif status == 413:
+            why = f"Kaleyra rejected the request as too large ({detail})"
+            hint = "This is a bug in rcs-testers; please report it."
+        else:
+            why = f"Kaleyra rejected the request ({detail})"
+            hint = "Check the agent number and the phone number."
+        return InvalidRequestError, why, hint
+    if 500 <= status < 600:
+        what = {
+            502: "Kaleyra's gateway got no valid answer upstream",
+            503: "Kaleyra is temporarily unavailable",
+            504: "Kaleyra's gateway timed out upstream",
+        }.get(status, "Kaleyra had an internal error")
+        return ServerError, f"{what} ({detail})", support
+    return (
+        UnparseableResponseError,
+        f"Kaleyra answered with an unexpected HTTP status ({detail})",
+        "Check kaleyra:baseUrl points at the Kaleyra RCS API (redirects are not followed).",
+    )
+
+
+def _detail(status: int, code: str | None, message: str, attempts: int) -> str:
+    """``"400 RCS904: Agent not found"``, plus ``"; after 6 attempts"`` when retried."""
+    text = " ".join(str(p) for p in (status, code) if p)
+    if message:
+        text = f"{text}: {message}"
+    return f"{text}; after {attempts} attempts" if attempts > 1 else text
+
+
+def extract_code_and_message(body: Any, *, secrets: Iterable[str] = ()) -> tuple[str | None, str]:
+    """Kaleyra's code (as ``str``) and message (redacted, shortened) from a parsed JSON body."""
+    hidden = list(secrets)
+    code = _find_code(body)
+    message = _clean_message(_find_message(body), hidden)
+    return (_clean_message(code, hidden) or None) if code else None, message
+
+
+def _json_body(response: requests.Response) -> Any:
+    try:
+        return json.loads(response.content or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _dig(body: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(body, Mapping):
+            return None
+        body = body.get(key)
+    return body
+
+
+def _find_code(body: Any) -> str | None:
+    """First Kaleyra-looking code ("RCS904"), else the first code of any form."""
+    found: list[str] = []
+    for keys in (("code",), ("error", "code"), ("data", "error", "error_code"), ("error_code",)):
+        value = _dig(body, *keys)
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int | str) and str(value).strip():
+            found.append(str(value).strip()[:40])
+    for value in found:
+        if _KALEYRA_CODE.fullmatch(value):
+            return value
+    return found[0] if found else None
+
+
+def _find_message(body: Any) -> str:
+    if isinstance(body, str):
+        return body
+    for keys in (
+        ("error", "message"),
+        ("data", "error", "error_message"),
+        ("error", "error_message"),
+        ("message",),
+        ("error",),
+        ("error_description",),
+    ):
+        value = _dig(body, *keys)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+def _clean_message(message: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "[redacted]")
+    message = " ".join(redact_digits(message).split())
+    if len(message) > _MAX_MESSAGE_CHARS:
+        message = message[: _MAX_MESSAGE_CHARS - 3] + "..."
+    return message.rstrip(". ")
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    value = headers.get(name)
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value if isinstance(value, str) else None
+
+
+def _request_id(headers: Mapping[str, str], secrets: Iterable[str]) -> str | None:
+    """The first request-id header, reduced to safe characters; dropped if it holds a secret."""
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value and value.strip():
+            if any(secret and secret in value for secret in secrets):
+                return None
+            return redact_digits(_REQUEST_ID_UNSAFE.sub("", value.strip())[:100]) or None
+    return None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if absent."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _attempts(response: requests.Response) -> int:
+    retries = getattr(getattr(response, "raw", None), "retries", None)
+    history = getattr(retries, "history", None)
+    return len(history) + 1 if isinstance(history, tuple) else 1

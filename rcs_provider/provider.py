@@ -1,0 +1,296 @@
+"""TesterProvider: the dynamic provider behind :class:`~rcs_provider.resource.RcsTester`.
+
+It translates Pulumi property dicts to :class:`~rcs_provider.client.KaleyraClient` calls and
+back. No HTTP here. Domain rules (DESIGN.md): create adopts an existing registration before it
+registers, so a retry or a crash never sends a second invitation; delete cannot deregister
+(Kaleyra has no such API) and says so loudly; phone numbers leave this module masked only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from .client import KaleyraClient, Registration
+from .errors import (
+    AlreadyRegisteredError,
+    ServerError,
+    TransportError,
+    UnparseableResponseError,
+)
+from .phone import PhoneNumberError, mask_phone, normalize_phone
+from .roster import Roster, Sighting
+from .settings import settings_from_config
+
+__all__ = ["TesterProvider", "normalize_agent", "validate_label"]
+
+log = logging.getLogger(__name__)
+
+#: Process-wide knowledge shared by every provider instance of this engine operation.
+ROSTER = Roster()
+
+_AGENT = re.compile(r"[0-9]{1,20}")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_DIGIT_RUN = re.compile(r"[0-9]{6,}")
+#: Gateway errors that may come back after Kaleyra registered the number.
+_AMBIGUOUS_STATUSES = frozenset({502, 504})
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
+
+
+def normalize_agent(value: object) -> str:
+    """Agent number as a digit string; YAML integers are accepted, floats and booleans not."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"must be a string of digits, got {type(value).__name__}")
+    text = str(value).strip()
+    if not _AGENT.fullmatch(text):
+        raise ValueError("must be the agent's service code: digits only, e.g. 48900")
+    return text
+
+
+def validate_label(value: object) -> str:
+    """A label names a tester in logical names and logs: 1-64 of ``A-Z a-z 0-9 . _ -``."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {type(value).__name__}")
+    if not _LABEL.fullmatch(value):
+        raise ValueError(
+            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit (no spaces, newlines or control characters)"
+        )
+    if _DIGIT_RUN.search(value):
+        raise ValueError("must not contain 6 or more digits in a row (a phone number would leak)")
+    return value
+
+
+def _warn(message: str) -> None:
+    """Show a warning in the engine's output (the provider's stderr is shown to the user)."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class TesterProvider(ResourceProvider):
+    """Registers a phone number as a tester of a Kaleyra RCS agent.
+
+    Inputs: ``agent_no``, ``phoneno`` (secret), ``label``. Outputs add ``registration_id``,
+    ``status``, ``override_dcs_check``, ``phone_masked`` and ``adopted``.
+    Configured from the ``kaleyra:`` stack config in :meth:`configure`; holds no other state.
+    """
+
+    serialize_as_secret_always = False
+
+    _client: KaleyraClient | None = None
+    _client_lock = threading.Lock()
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Build the client from ``kaleyra:*`` config (errors name the key to set)."""
+        self._client = KaleyraClient(settings_from_config(req.config.get))
+
+    @property
+    def client(self) -> KaleyraClient:
+        if self._client is None:
+            raise RuntimeError("TesterProvider used before configure(); this is a bug")
+        return self._client
+
+    # -- check / diff ------------------------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate and normalise agent, phone and label; unknown values pass through."""
+        inputs = dict(news)
+        failures: list[CheckFailure] = []
+        label = news.get("label")
+        if label != _UNKNOWN:
+            try:
+                inputs["label"] = validate_label(label)
+            except ValueError as err:
+                failures.append(CheckFailure("label", f"label {err}"))
+        agent = news.get("agent_no")
+        if agent != _UNKNOWN:
+            try:
+                inputs["agent_no"] = normalize_agent(agent)
+            except ValueError as err:
+                failures.append(CheckFailure("agent_no", f"agent_no {err}"))
+        phone = news.get("phoneno")
+        if phone != _UNKNOWN:
+            try:
+                inputs["phoneno"] = normalize_phone(phone)  # type: ignore[arg-type]
+            except (PhoneNumberError, TypeError) as err:
+                failures.append(CheckFailure("phoneno", f"phoneno {err}"))
+        if not failures and _UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
+            ROSTER.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Agent or phone change: replace. Label change: in-place update with no API call.
+        Formatting-only phone changes are no change at all."""
+        replaces: list[str] = []
+        for key in ("agent_no", "phoneno"):
+            if not _same_identity(key, olds.get(key), news.get(key)):
+                replaces.append(key)
+        label_changed = olds.get("label") != news.get("label")
+        changes = bool(replaces) or label_changed
+        return DiffResult(
+            changes=changes,
+            replaces=replaces,
+            stables=[] if replaces else ["agent_no", "phoneno", "registration_id"],
+            delete_before_replace=False,
+        )
+
+    # -- create ------------------------------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Adopt the number's registration if the agent already lists it, else register it.
+        A 409, or a failure that leaves the outcome unknown, leads to a fresh look-up."""
+        agent, phone, label = props["agent_no"], props["phoneno"], props["label"]
+        action = f"register tester {label} for agent {agent}"
+        known = self._lookup(agent, phone, label, fresh=False)
+        if known is not None:
+            return self._result(props, known.id, known.status, adopted=True)
+        try:
+            registration = self.client.register_tester(agent, phone, label=label)
+        except AlreadyRegisteredError:
+            return self._adopt_after(agent, phone, label, props, action, "Kaleyra answered 409")
+        except (TransportError, ServerError) as err:
+            if isinstance(err, ServerError) and err.status not in _AMBIGUOUS_STATUSES:
+                raise
+            # The request may have reached Kaleyra: never send it twice, look it up instead.
+            return self._adopt_after(
+                agent, phone, label, props, action, f"the outcome is unknown ({err.why})"
+            )
+        ROSTER.record(agent, phone, Sighting(registration.id, "Unverified"))
+        return self._result(props, registration.id, "Unverified", registration=registration)
+
+    def _adopt_after(
+        self, agent: str, phone: str, label: str, props: dict[str, Any], action: str, why: str
+    ) -> CreateResult:
+        known = self._lookup(agent, phone, label, fresh=True)
+        if known is None:
+            raise RuntimeError(
+                f"Unable to {action}: {why}, and the agent's tester list does not show "
+                f"{mask_phone(phone)}. Run `pulumi up` again: it looks the number up before "
+                "registering, so no second invitation is sent."
+            )
+        return self._result(props, known.id, known.status, adopted=True)
+
+    def _lookup(self, agent: str, phone: str, label: str, *, fresh: bool) -> Sighting | None:
+        return ROSTER.lookup(
+            agent,
+            phone,
+            lambda a: self.client.list_testers(a, label=label),
+            fresh=fresh,
+        )
+
+    @staticmethod
+    def _result(
+        props: dict[str, Any],
+        registration_id: str | None,
+        status: str | None,
+        *,
+        adopted: bool = False,
+        registration: Registration | None = None,
+    ) -> CreateResult:
+        rid = registration_id or _synthetic_id(props["agent_no"], props["label"])
+        outs = _outputs(props, rid, status, adopted=adopted)
+        if registration is not None:
+            outs["override_dcs_check"] = registration.override_dcs_check
+        return CreateResult(rid, outs)
+
+    # -- read / update / delete ----------------------------------------------------------------
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Refresh from the agent's tester list (one list call per agent per process).
+        A number the list no longer shows is gone; a list that cannot be understood
+        changes nothing and warns."""
+        agent, phone, label = props.get("agent_no"), props.get("phoneno"), props.get("label")
+        if not agent or not phone:
+            return ReadResult(id_, props)
+        try:
+            testers = ROSTER.testers(agent, lambda a: self.client.list_testers(a, label=str(label)))
+        except UnparseableResponseError as err:
+            _warn(f"{err} Kept tester {label} of agent {agent} as recorded in state.")
+            return ReadResult(id_, props)
+        known = testers.get(phone)
+        if known is None:
+            _warn(
+                f"tester {label} of agent {agent} ({mask_phone(phone)}) is no longer listed by "
+                "Kaleyra; it leaves the state and the next `pulumi up` registers it again."
+            )
+            return ReadResult("", {})
+        outs = dict(props)
+        outs["status"] = known.status or props.get("status")
+        if known.id and known.id != props.get("registration_id"):
+            outs["registration_id"] = known.id
+        return ReadResult(id_, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Only the label can change in place; no API call."""
+        outs = _outputs(
+            news,
+            olds.get("registration_id") or id_,
+            olds.get("status"),
+            adopted=bool(olds.get("adopted", False)),
+        )
+        outs["override_dcs_check"] = bool(olds.get("override_dcs_check", False))
+        return UpdateResult(outs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Kaleyra has no API to remove a tester: drop it from state and say so, unless the
+        same number is still declared (a renamed label) in this run."""
+        agent, phone, label = props.get("agent_no"), props.get("phoneno"), props.get("label")
+        masked = mask_phone(phone) if isinstance(phone, str) and phone else "unknown number"
+        if isinstance(agent, str) and isinstance(phone, str):
+            still = ROSTER.claimed_by(agent, phone)
+            if still is not None and still != label:
+                log.info("tester %s of agent %s is still declared as %s", label, agent, still)
+                return
+        _warn(
+            f"tester {label} of agent {agent} ({masked}) was removed from the stack but is still "
+            "registered at Kaleyra, which has no API to remove testers. Remove it in the "
+            "Kaleyra console (RCS > Agents > Testers)."
+        )
+
+
+def _same_identity(key: str, old: object, new: object) -> bool:
+    """Whether two values of ``agent_no`` or ``phoneno`` name the same thing once normalised."""
+    if new == _UNKNOWN:
+        return False
+    try:
+        if key == "agent_no":
+            return normalize_agent(old) == normalize_agent(new)
+        return normalize_phone(old) == normalize_phone(new)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return False
+
+
+def _outputs(
+    props: dict[str, Any], registration_id: str, status: str | None, *, adopted: bool
+) -> dict[str, Any]:
+    phone = props["phoneno"]
+    return {
+        "agent_no": props["agent_no"],
+        "phoneno": phone,
+        "label": props["label"],
+        "registration_id": registration_id,
+        "status": status or "Unknown",
+        "override_dcs_check": bool(props.get("override_dcs_check", False)),
+        "phone_masked": mask_phone(phone),
+        "adopted": adopted,
+    }
+
+
+def _synthetic_id(agent: str, label: str) -> str:
+    """Id for a registration whose list entry has no id (the list shape is undocumented)."""
+    return f"adopted:{agent}:{label}"

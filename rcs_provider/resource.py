@@ -1,0 +1,70 @@
+"""RcsTester: one phone number registered as a tester of one Kaleyra RCS agent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from .provider import TesterProvider
+
+__all__ = ["RcsTester", "RcsTesterArgs", "tester_logical_name"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RcsTesterArgs:
+    """Inputs of :class:`RcsTester`. ``phoneno`` is stored as a secret."""
+
+    agent_no: pulumi.Input[str]
+    phoneno: pulumi.Input[str]
+    label: pulumi.Input[str]
+
+
+def tester_logical_name(agent_no: str, label: str) -> str:
+    """Stable, readable logical name ``<agent>-<label>``: independent of list order and
+    free of phone digits (labels with 6+ digits in a row are refused by validation)."""
+    return f"{_UNSAFE.sub('-', str(agent_no))}-{_UNSAFE.sub('-', label)}"
+
+
+class RcsTester(Resource, module="kaleyra", name="RcsTester"):
+    """A tester of a Kaleyra RCS agent (type ``pulumi-python:dynamic/kaleyra:RcsTester``).
+
+    Creating it adopts an existing registration of the number, or registers it (Kaleyra
+    sends the invitation). Deleting it cannot deregister: it warns to use the console.
+    """
+
+    agent_no: pulumi.Output[str]
+    phoneno: pulumi.Output[str]
+    label: pulumi.Output[str]
+    registration_id: pulumi.Output[str]
+    status: pulumi.Output[str]
+    override_dcs_check: pulumi.Output[bool]
+    phone_masked: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: RcsTesterArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["phoneno"])
+        super().__init__(
+            TesterProvider(),
+            resource_name,
+            {
+                "agent_no": args.agent_no,
+                "phoneno": pulumi.Output.secret(args.phoneno),
+                "label": args.label,
+                "registration_id": None,
+                "status": None,
+                "override_dcs_check": None,
+                "phone_masked": None,
+                "adopted": None,
+            },
+            pulumi.ResourceOptions.merge(secret, opts),
+        )

@@ -1,0 +1,209 @@
+"""Kaleyra-shaped response bodies, success and error, in one place.
+
+Error bodies never carry the tester's phone number (only ``echo_request_in_errors`` adds the
+request to them, on purpose).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from starlette.responses import Response
+
+__all__ = [
+    "Answer",
+    "agent_not_found",
+    "already_registered",
+    "dumps",
+    "invalid_fields",
+    "invalid_json",
+    "iso_time",
+    "method_not_allowed",
+    "not_found",
+    "quota_exceeded",
+    "rate_limited",
+    "registered",
+    "status_answer",
+    "testers",
+    "unauthorized",
+]
+
+JSON_TYPE = "application/json"
+
+
+def dumps(body: Any) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def iso_time(epoch: float) -> str:
+    """``2025-01-31T12:00:00.123Z``."""
+    text = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A status, a JSON body and extra headers, renderable for a route or raw ASGI."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        """As a Starlette response (for routes)."""
+        return Response(dumps(self.body), self.status, self.headers, media_type=JSON_TYPE)
+
+    def raw_headers(self, length: int) -> list[tuple[bytes, bytes]]:
+        """ASGI headers for a body of ``length`` bytes."""
+        headers = [(b"content-type", JSON_TYPE.encode()), (b"content-length", b"%d" % length)]
+        headers += [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
+        return headers
+
+
+def registered(agent_no: str, phoneno: str, registration_id: str) -> Answer:
+    """200 RCS902, exactly as register-tester.txt shows it."""
+    return Answer(
+        200,
+        {
+            "code": "RCS902",
+            "message": "Tester registration request sent successfully",
+            "data": {
+                "phoneno": phoneno,
+                "agent_no": agent_no,
+                "id": registration_id,
+                "override_dcs_check": False,
+            },
+            "error": {},
+        },
+    )
+
+
+def testers(records: list[dict[str, Any]]) -> Answer:
+    """200 RCS903 with ``data.testers`` (the sandbox's assumption; Kaleyra shows no sample)."""
+    return Answer(
+        200,
+        {
+            "code": "RCS903",
+            "message": "Testers fetched successfully",
+            "data": {"testers": records},
+            "error": {},
+        },
+    )
+
+
+def unauthorized(reason: str) -> Answer:
+    """401 for a wrong sid or a missing/wrong ``api-key``."""
+    return Answer(
+        401,
+        {"code": 401, "message": "Missing or invalid authorization", "error": {"reason": reason}},
+    )
+
+
+def invalid_json(detail: str) -> Answer:
+    """400 RCS701: wrong Content-Type or a body that is not JSON."""
+    return Answer(400, {"code": "RCS701", "message": "Invalid JSON", "error": {"detail": detail}})
+
+
+def invalid_fields(problems: dict[str, str]) -> Answer:
+    """400 RCS904: missing or invalid fields, one message per field."""
+    return Answer(
+        400, {"code": "RCS904", "message": "Missing or invalid fields", "error": problems}
+    )
+
+
+def agent_not_found() -> Answer:
+    """400 RCS904 "Agent Not Found"."""
+    return Answer(
+        400,
+        {
+            "code": "RCS904",
+            "message": "Agent Not Found",
+            "error": {"agent_no": "no such agent on this account"},
+        },
+    )
+
+
+def already_registered(agent_no: str, registration_id: str) -> Answer:
+    """409 RCS409 naming the existing registration (not the phone number)."""
+    return Answer(
+        409,
+        {
+            "code": "RCS409",
+            "message": "Tester already registered for this agent",
+            "data": {"agent_no": agent_no, "id": registration_id},
+            "error": {"phoneno": "already registered as a tester of this agent"},
+        },
+    )
+
+
+def quota_exceeded(agent_no: str, limit: int, retry_after: int) -> Answer:
+    """429 when an agent's daily quota of new registrations is used up."""
+    return Answer(
+        429,
+        {
+            "code": 429,
+            "message": f"Daily tester registration quota exceeded ({limit} per agent per day)",
+            "error": {
+                "quota": "daily_tester_registrations",
+                "limit": limit,
+                "agent_no": agent_no,
+                "retry_after": retry_after,
+            },
+        },
+        {"Retry-After": str(retry_after)},
+    )
+
+
+def rate_limited(retry_after: int) -> Answer:
+    """429 "Throttling" with ``Retry-After``."""
+    return Answer(
+        429,
+        {"code": 429, "message": "Throttling", "error": {"retry_after": retry_after}},
+        {"Retry-After": str(retry_after)},
+    )
+
+
+_STATUS_BODIES: dict[int, tuple[int | str, str]] = {
+    400: ("RCS904", "Missing or invalid fields"),
+    401: (401, "Missing or invalid authorization"),
+    403: (403, "Forbidden"),
+    404: (404, "Not Found"),
+    405: ("RCS405", "Method not allowed"),
+    409: ("RCS409", "Conflict"),
+    413: (413, "Request entity too large"),
+    429: (429, "Throttling"),
+    500: ("RCS500", "Internal server error"),
+    501: (501, "Not implemented"),
+    502: ("RCS502", "Bad gateway"),
+    503: (503, "Temporal error, try again later"),
+    504: (504, "Gateway timeout"),
+}
+
+
+def status_answer(status: int, *, retry_after: int = 1) -> Answer:
+    """A generic Kaleyra-style body for any error status (injected 5xx, ``force_status``)."""
+    code, message = _STATUS_BODIES.get(status, (status, _phrase(status)))
+    headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+    return Answer(status, {"code": code, "message": message, "error": {}}, headers)
+
+
+def method_not_allowed() -> Answer:
+    """405 RCS405."""
+    return status_answer(405)
+
+
+def not_found() -> Answer:
+    """404 for an unknown Kaleyra path."""
+    return status_answer(404)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,157 @@
+"""Command line of ``python -m rcs_provider.sandbox``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from pydantic import ValidationError
+
+from rcs_provider.sandbox.defaults import (
+    DEFAULT_AGENTS,
+    DEFAULT_API_KEY,
+    DEFAULT_DB,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_SID,
+    MEMORY,
+)
+from rcs_provider.sandbox.faults import FaultSettings
+from rcs_provider.sandbox.state import SandboxConfig
+from rcs_provider.sandbox.status import DEFAULT_STATUS_CLOCK, StatusClock
+from rcs_provider.sandbox.validation import AGENT_PATTERN
+
+__all__ = ["build_parser", "main", "parse_config"]
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def _agents(text: str) -> tuple[str, ...]:
+    agents = tuple(part.strip() for part in text.split(",") if part.strip())
+    bad = [agent for agent in agents if not AGENT_PATTERN.fullmatch(agent)]
+    if not agents or bad:
+        raise argparse.ArgumentTypeError(f"expected comma-separated digits, got {text!r}")
+    return agents
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also documents every flag in ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rcs_provider.sandbox",
+        description="Local Kaleyra-compatible RCS tester API for demos, tests and dry runs.",
+    )
+    server = parser.add_argument_group("server")
+    server.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)"
+    )
+    server.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port; 0 = any free port (default %(default)s)",
+    )
+    server.add_argument(
+        "--db",
+        default=str(DEFAULT_DB),
+        help=f"SQLite file (folder created) or {MEMORY} (default %(default)s, relative to cwd)",
+    )
+    server.add_argument("--log-level", choices=_LOG_LEVELS, default="warning")
+    server.add_argument("--access-log", action="store_true", help="log every request")
+
+    account = parser.add_argument_group("account")
+    account.add_argument("--sid", default=DEFAULT_SID, help="account SID (default %(default)s)")
+    account.add_argument("--api-key", default=DEFAULT_API_KEY, help="api-key (default %(default)s)")
+    account.add_argument(
+        "--agents",
+        type=_agents,
+        default=DEFAULT_AGENTS,
+        help=f"comma list of known agent numbers (default {','.join(DEFAULT_AGENTS)})",
+    )
+    account.add_argument(
+        "--status-clock",
+        type=_seconds,
+        default=DEFAULT_STATUS_CLOCK,
+        help="seconds from Unverified to Pending (default %(default)s)",
+    )
+    account.add_argument(
+        "--auto-approve",
+        type=_seconds,
+        default=None,
+        help="seconds from Pending to Approved (default: never; 0 with --status-clock 0 = "
+        "Approved at once)",
+    )
+
+    faults = parser.add_argument_group("faults (Kaleyra paths only; see PUT /_sandbox/faults)")
+    for name, info in FaultSettings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        if info.annotation is bool:
+            faults.add_argument(flag, action="store_true", help=info.description)
+        else:
+            kind = float if info.annotation is float else int
+            faults.add_argument(flag, type=kind, default=None, help=info.description)
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, SandboxConfig]:
+    """Parse flags into the namespace and the sandbox config (exits 2 on bad flags)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = {
+        name: getattr(args, name)
+        for name in FaultSettings.model_fields
+        if getattr(args, name) not in (None, False)
+    }
+    try:
+        faults = FaultSettings.model_validate(given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}" for error in exc.errors()
+        )
+        parser.error(problems)
+    db = args.db if args.db == MEMORY else str(Path(args.db).expanduser().resolve())
+    config = SandboxConfig(
+        sid=args.sid,
+        api_key=args.api_key,
+        agents=args.agents,
+        db=db,
+        clock=StatusClock(args.status_clock, args.auto_approve),
+        faults=faults,
+    )
+    return args, config
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the sandbox until SIGINT/SIGTERM; the exit code."""
+    # A stop request that arrives while still starting up also exits 0; once serving,
+    # the server's own handlers take over.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_quietly)
+    args, config = parse_config(argv)
+    # Imported here so that --help and flag errors do not pay for FastAPI's import.
+    from rcs_provider.sandbox.app import create_app
+    from rcs_provider.sandbox.server import serve
+
+    try:
+        app = create_app(config)
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        print(f"Unable to start the sandbox: database {config.db}: {exc}", file=sys.stderr)
+        return 1
+    return serve(
+        app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
+    )

@@ -1,0 +1,175 @@
+"""Drive the real Pulumi CLI on a throw-away copy of the project (used by e2e and reliability
+tests). Each project gets its own ``file://`` backend in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PASSPHRASE = "e2e-test-passphrase"
+
+
+def engine_environ() -> dict[str, str]:
+    """The environment with the bootstrapped engine first on PATH (scripts/engine-env)."""
+    out = subprocess.run(
+        [str(REPO / "scripts" / "engine-env")], check=True, capture_output=True, text=True
+    ).stdout
+    env = dict(os.environ)
+    for line in out.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
+@dataclass
+class Result:
+    """A finished pulumi command: exit code and everything it printed."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def ok(self) -> Result:
+        assert self.returncode == 0, f"pulumi {' '.join(self.args)} failed:\n{self.output}"
+        return self
+
+
+class Project:
+    """A copy of the rcs-testers project with its own backend, driven through the CLI."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.state_dir = root / ".pulumi-state"
+        self.env = dict(env)
+        self.env.update(
+            PULUMI_BACKEND_URL=f"file://{self.state_dir}",
+            PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+            VIRTUAL_ENV=str(REPO / ".venv"),
+            PULUMI_HOME=str(root / ".pulumi-home"),
+            NO_COLOR="1",
+        )
+        self.env.pop("KALEYRA_API_KEY", None)
+        self.env.pop("KALEYRA_SID", None)
+
+    @classmethod
+    def create(cls, root: Path, env: dict[str, str]) -> Project:
+        root.mkdir(parents=True, exist_ok=True)
+        for name in ("Pulumi.yaml", "__main__.py"):
+            shutil.copy(REPO / name, root / name)
+        (root / "stacks").mkdir(exist_ok=True)
+        (root / ".venv").symlink_to(REPO / ".venv")
+        (root / ".pulumi-state").mkdir()
+        return cls(root, env)
+
+    def pulumi(self, *args: str, stack: str | None = None, timeout: float = 300) -> Result:
+        argv = list(args) + (["--stack", stack] if stack else [])
+        proc = subprocess.run(
+            ["pulumi", *argv, "--non-interactive"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        return Result(argv, proc.returncode, proc.stdout, proc.stderr)
+
+    def stack(self, name: str, sandbox_url: str, *, sid: str, api_key: str) -> Stack:
+        self.pulumi("stack", "init", name, "--secrets-provider", "passphrase").ok()
+        stack = Stack(self, name)
+        stack.set_kaleyra(pod="sandbox", baseUrl=sandbox_url, sid=sid)
+        self.pulumi("config", "set", "--secret", "kaleyra:apiKey", api_key, stack=name).ok()
+        return stack
+
+
+class Stack:
+    """One stack of a :class:`Project`: its config file and the usual commands."""
+
+    def __init__(self, project: Project, name: str) -> None:
+        self.project = project
+        self.name = name
+        self.file = project.root / "stacks" / f"Pulumi.{name}.yaml"
+
+    def _load(self) -> dict[str, Any]:
+        data = yaml.safe_load(self.file.read_text()) if self.file.exists() else None
+        return data or {}
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self.file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+    def set_kaleyra(self, **values: str) -> None:
+        data = self._load()
+        config = data.setdefault("config", {})
+        for key, value in values.items():
+            config[f"kaleyra:{key}"] = value
+        self._save(data)
+
+    def set_agents(self, agents: Any) -> None:
+        """Write ``rcs-testers:agents`` as given (any YAML value, valid or not)."""
+        data = self._load()
+        data.setdefault("config", {})["rcs-testers:agents"] = agents
+        self._save(data)
+
+    def set_secret_phones(self, layout: dict[str, list[tuple[str, int]]]) -> None:
+        """Declare ``layout`` with every phone set by ``pulumi config set --secret --path``."""
+        from support.fleet_data import formatted
+
+        self.set_agents(
+            [
+                {"agent": a, "testers": [{"label": label} for label, _ in ts]}
+                for a, ts in layout.items()
+            ]
+        )
+        for i, testers in enumerate(layout.values()):
+            for j, (_, n) in enumerate(testers):
+                path = f"rcs-testers:agents[{i}].testers[{j}].phone"
+                self.run("config", "set", "--secret", "--path", path, formatted(n)).ok()
+
+    def set_raw_agents_yaml(self, text: str) -> None:
+        """Replace the agents block with raw YAML text (for YAML-level edge cases)."""
+        data = self._load()
+        data.setdefault("config", {}).pop("rcs-testers:agents", None)
+        body = yaml.safe_dump(data, sort_keys=False)
+        indented = "\n".join("  " + line for line in text.strip("\n").splitlines())
+        self.file.write_text(body + "  rcs-testers:agents:\n" + indented + "\n")
+
+    def run(self, *args: str, timeout: float = 300) -> Result:
+        return self.project.pulumi(*args, stack=self.name, timeout=timeout)
+
+    def up(self, *extra: str) -> Result:
+        return self.run("up", "--yes", "--skip-preview", *extra)
+
+    def preview(self, *extra: str) -> Result:
+        return self.run("preview", *extra)
+
+    def refresh(self, *extra: str) -> Result:
+        return self.run("refresh", "--yes", "--skip-preview", *extra)
+
+    def destroy(self, *extra: str) -> Result:
+        return self.run("destroy", "--yes", "--skip-preview", *extra)
+
+    def outputs(self) -> dict[str, Any]:
+        result = self.run("stack", "output", "--json").ok()
+        return dict(json.loads(result.stdout))
+
+    def export(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("stack", "export").ok().stdout))
+
+    def testers_in_state(self) -> list[dict[str, Any]]:
+        """The RcsTester resources in the exported state (outputs, secrets still encrypted)."""
+        resources = self.export()["deployment"].get("resources") or []
+        return [r for r in resources if r["type"].endswith("kaleyra:RcsTester")]

@@ -1,0 +1,223 @@
+"""Stack config validation: every problem at once, by path, no phone in clear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rcs_provider.fleet import (
+    MAX_TESTERS_PER_AGENT,
+    AgentSpec,
+    FleetConfigError,
+    TesterSpec,
+    parse_fleet,
+)
+from rcs_provider.resource import tester_logical_name
+
+SOURCE = "stacks/Pulumi.prod.yaml"
+
+
+def problems(raw: Any) -> list[str]:
+    with pytest.raises(FleetConfigError) as info:
+        parse_fleet(raw, source=SOURCE)
+    assert str(info.value).startswith(f"Unable to read the testers of {SOURCE}:")
+    assert "nothing was registered" in str(info.value)
+    return info.value.problems
+
+
+def agent(testers: Any, number: Any = "48900", **extra: Any) -> dict[str, Any]:
+    return {"agent": number, "testers": testers, **extra}
+
+
+def test_valid_config_is_normalised() -> None:
+    agents = parse_fleet(
+        [
+            agent(
+                [
+                    {"label": "qa-alice", "phone": "+91 98000 00001", "note": "Pixel"},
+                    {"label": "qa-bob", "phone": 919800000002},
+                ],
+                number=48900,
+                name="Support",
+            ),
+            agent([{"label": "qa-alice", "phone": "919800000001"}], number="20700"),
+        ],
+        source=SOURCE,
+    )
+    assert agents == (
+        AgentSpec(
+            "48900",
+            (TesterSpec("qa-alice", "919800000001", "Pixel"), TesterSpec("qa-bob", "919800000002")),
+            "Support",
+        ),
+        AgentSpec("20700", (TesterSpec("qa-alice", "919800000001"),)),
+    )
+    assert agents[0].testers[0].masked == "91980XXXXX01"
+    assert "919800000001" not in repr(agents)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, "agents: not set"),
+        ({"agent": "1"}, "agents: must be a list of agents, got dict"),
+        ([], "agents: is empty"),
+        (["48900"], "agents[0]: must be a map with agent and testers, got str"),
+        ([{"testers": [{"label": "a", "phone": "919800000001"}]}], "agents[0].agent: missing"),
+        (
+            [agent([{"label": "a", "phone": "919800000001"}], number=4.5)],
+            "agents[0].agent: agent must be a string, got float",
+        ),
+        (
+            [agent([{"label": "a", "phone": "919800000001"}], number=None)],
+            "agents[0].agent: agent must be a string, got null",
+        ),
+        (
+            [agent([{"label": "a", "phone": "919800000001"}], number="48 900")],
+            "agents[0].agent: must be the agent's service code",
+        ),
+        (
+            [agent([{"label": "a", "phone": "919800000001"}], name=5)],
+            "agents[0].name: must be a string, got int",
+        ),
+        ([{"agent": "1"}], "agents[0].testers: missing"),
+        ([agent({"label": "a"})], "agents[0].testers: must be a list of testers, got dict"),
+        ([agent([])], "agents[0].testers: is empty"),
+        ([agent(["qa"])], "agents[0].testers[0]: must be a map with label and phone, got str"),
+        ([agent([{"phone": "919800000001"}])], "agents[0].testers[0].label: missing"),
+        (
+            [agent([{"label": 7, "phone": "919800000001"}])],
+            "agents[0].testers[0].label: must be a string, got int",
+        ),
+        (
+            [agent([{"label": "qa\nx", "phone": "919800000001"}])],
+            "agents[0].testers[0].label: must be 1-64 characters",
+        ),
+        (
+            [agent([{"label": "a", "phone": None}])],
+            "agents[0].testers[0].phone: phone must be a string, got null",
+        ),
+        (
+            [agent([{"label": "a", "phone": True}])],
+            "agents[0].testers[0].phone: phone must be a string, got bool",
+        ),
+        ([agent([{"label": "a"}])], "agents[0].testers[0].phone: missing"),
+        (
+            [agent([{"label": "a", "phone": "919800000001", "note": 3}])],
+            "agents[0].testers[0].note: must be a string, got int",
+        ),
+        (
+            [agent([{"label": "a", "phone": "919800000001", "phoneNo": "x"}])],
+            "agents[0].testers[0]: unknown key \"phoneNo\": did you mean 'phone'?",
+        ),
+        (
+            [agent([{"label": "a", "phone": "919800000001"}], tester=[])],
+            "agents[0]: unknown key \"tester\": did you mean 'testers'?",
+        ),
+        (
+            [agent([{"label": "a", "phone": "919800000001", "zzz": 1}])],
+            'agents[0].testers[0]: unknown key "zzz": allowed keys: label, phone, note',
+        ),
+    ],
+)
+def test_each_problem_names_its_path(raw: Any, expected: str) -> None:
+    found = problems(raw)
+    assert any(p.startswith(expected) or expected in p for p in found), found
+
+
+def test_duplicates_within_an_agent_and_across_agents() -> None:
+    found = problems(
+        [
+            agent(
+                [
+                    {"label": "qa-a", "phone": "919800000001"},
+                    {"label": "QA-A", "phone": "+91 98000 00001"},
+                ]
+            ),
+            agent([{"label": "qa-b", "phone": "919800000003"}]),
+        ]
+    )
+    assert found == [
+        "agents[0].testers[1].label: duplicate label 'QA-A', also at agents[0].testers[0].label",
+        "agents[0].testers[1].phone: 91980XXXXX01 is already declared at agents[0].testers[0].phone",
+        "agents[1].agent: agent 48900 is already declared at agents[0]: merge the two testers lists",
+    ]
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    found = problems(
+        [agent([{"label": "", "phone": "abc"}, {"label": "ok", "phone": "12"}]), {"agent": True}]
+    )
+    assert len(found) >= 5
+
+
+def test_too_many_testers_on_one_agent() -> None:
+    testers = [{"label": f"t{i}", "phone": f"9198{i:08d}"} for i in range(10_000)]
+    [found] = problems([agent(testers)])
+    assert found.startswith(
+        f"agents[0].testers: 10000 testers; an agent can have at most {MAX_TESTERS_PER_AGENT}"
+    )
+
+
+def test_phone_never_appears_in_clear() -> None:
+    found = problems(
+        [
+            agent(
+                [
+                    {"label": "a", "phone": "+91 98000 0000"},
+                    {"label": "b", "phone": "9198000000011111"},
+                ]
+            )
+        ]
+    )
+    text = "\n".join(found)
+    assert "980000000" not in text and "9198000000011111" not in text
+
+
+@given(
+    st.lists(
+        st.sampled_from(["qa-a", "qa-b", "qa-c", "qa-d"]), min_size=1, max_size=4, unique=True
+    ),
+    st.randoms(),
+)
+def test_logical_names_do_not_depend_on_order(labels: list[str], rnd: Any) -> None:
+    testers = [{"label": label, "phone": f"91980000000{i}"} for i, label in enumerate(labels)]
+    shuffled = list(testers)
+    rnd.shuffle(shuffled)
+
+    def names(ts: list[dict[str, Any]]) -> set[str]:
+        [spec] = parse_fleet([agent(ts)], source=SOURCE)
+        return {tester_logical_name("48900", t.label) for t in spec.testers}
+
+    assert names(testers) == names(shuffled)
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.floats(),
+        st.text(max_size=5),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+)
+def test_garbage_at_any_level_gives_a_path_not_a_crash(value: Any) -> None:
+    for raw in (
+        value,
+        [value],
+        [agent(value)],
+        [agent([value])],
+        [agent([{"label": "a", "phone": value}])],
+    ):
+        try:
+            parse_fleet(raw, source=SOURCE)
+        except FleetConfigError as err:
+            assert all(p.startswith("agents") for p in err.problems)
+
+
+def test_logical_name() -> None:
+    assert tester_logical_name("48900", "qa-alice") == "48900-qa-alice"

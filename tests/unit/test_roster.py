@@ -1,0 +1,53 @@
+"""Roster: one list call per agent per process, even with concurrent callers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from rcs_provider.client import TesterRecord as Record
+from rcs_provider.roster import Roster, Sighting
+
+
+def test_concurrent_lookups_share_one_list_call() -> None:
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def lister(agent: str) -> list[Record]:
+        with lock:
+            calls.append(agent)
+        time.sleep(0.05)
+        return [Record("919800000001", "Pending", "id-1")]
+
+    roster = Roster()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: roster.lookup("48900", "919800000001", lister), range(8)))
+    assert calls == ["48900"]
+    assert results == [Sighting("id-1", "Pending")] * 8
+
+
+def test_fresh_lists_again_and_record_updates_the_cache() -> None:
+    answers = [[], [Record("919800000002", None, "id-2")]]
+    roster = Roster()
+    lister = lambda _agent: answers.pop(0)  # noqa: E731
+    assert roster.lookup("1", "919800000002", lister) is None
+    roster.record("1", "919800000003", Sighting("id-3", "Unverified"))
+    assert roster.lookup("1", "919800000003", lister) == Sighting("id-3", "Unverified")
+    assert roster.lookup("1", "919800000002", lister, fresh=True) == Sighting("id-2", None)
+    assert answers == []
+
+
+def test_record_before_any_list_is_ignored_until_listed() -> None:
+    roster = Roster()
+    roster.record("1", "919800000002", Sighting("id", None))
+    assert roster.testers("1", lambda _a: []) == {}
+
+
+def test_claims() -> None:
+    roster = Roster()
+    roster.claim("1", "919800000002", "qa-new")
+    assert roster.claimed_by("1", "919800000002") == "qa-new"
+    assert roster.claimed_by("2", "919800000002") is None
+    roster.clear()
+    assert roster.claimed_by("1", "919800000002") is None
