@@ -334,6 +334,18 @@ class _KaleyraRetry(Retry):
         """Seconds from a Retry-After header, capped at ``max_retry_after``."""
         return min(super().parse_retry_after(retry_after), self.max_retry_after)
 
+    def _retry_after_beyond_cap(self, response: BaseHTTPResponse | None) -> float | None:
+        """The uncapped Retry-After when it asks for more than ``max_retry_after`` (a daily
+        quota, say): waiting that long inside one call is pointless, so the call gives up."""
+        header = response.headers.get("Retry-After") if response is not None else None
+        if not header or not self.respect_retry_after_header:
+            return None
+        try:
+            seconds = Retry.parse_retry_after(self, header)
+        except urllib3.exceptions.InvalidHeader:
+            return None
+        return seconds if seconds > self.max_retry_after else None
+
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         """Capped Retry-After; an unparseable header falls back to exponential backoff."""
         try:
@@ -364,6 +376,13 @@ class _KaleyraRetry(Retry):
         ):
             # The request may have reached Kaleyra: do not send it again.
             raise error.with_traceback(_stacktrace)
+        too_long = self._retry_after_beyond_cap(response)
+        if too_long is not None:
+            cap = urllib3.exceptions.ResponseError(
+                f"Retry-After {format_seconds(too_long)} exceeds the "
+                f"{format_seconds(self.max_retry_after)} cap"
+            )
+            raise urllib3.exceptions.MaxRetryError(_pool, url, cap) from cap  # type: ignore[arg-type]
         new_retry = super().increment(method, url, response, error, _pool, _stacktrace)
         wait = new_retry._next_wait(response)
         elapsed = time.monotonic() - (new_retry.started_at or time.monotonic())

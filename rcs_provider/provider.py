@@ -8,11 +8,13 @@ registers, so a retry or a crash never sends a second invitation; delete cannot 
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 import sys
-import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -28,24 +30,33 @@ from pulumi.dynamic import (
 from .client import KaleyraClient, Registration
 from .errors import (
     AlreadyRegisteredError,
+    ConfigurationError,
+    KaleyraError,
     ServerError,
     TransportError,
     UnparseableResponseError,
 )
-from .phone import PhoneNumberError, mask_phone, normalize_phone
+from .phone import PhoneNumberError, mask_phone, normalize_phone, redact_digits
 from .roster import Roster, Sighting
-from .settings import settings_from_config
+from .settings import (
+    BUDGET_KEY,
+    DEFAULT_NEW_TESTER_BUDGET,
+    new_tester_budget_from_config,
+    settings_from_config,
+)
 
 __all__ = ["TesterProvider", "normalize_agent", "validate_label"]
 
 log = logging.getLogger(__name__)
+_Op = TypeVar("_Op", bound=Callable[..., Any])
+#: Set to show full Python tracebacks in provider errors (for debugging the provider itself).
+TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
 
 #: Process-wide knowledge shared by every provider instance of this engine operation.
 ROSTER = Roster()
 
 _AGENT = re.compile(r"[0-9]{1,20}")
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_DIGIT_RUN = re.compile(r"[0-9]{6,}")
 #: Gateway errors that may come back after Kaleyra registered the number.
 _AMBIGUOUS_STATUSES = frozenset({502, 504})
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
@@ -70,9 +81,30 @@ def validate_label(value: object) -> str:
             "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a "
             "letter or digit (no spaces, newlines or control characters)"
         )
-    if _DIGIT_RUN.search(value):
-        raise ValueError("must not contain 6 or more digits in a row (a phone number would leak)")
+    if redact_digits(value) != value:
+        raise ValueError(
+            "must not contain 7 or more digits in a row, even split by '-', '.' or '_' "
+            "(it could be a phone number, and labels appear in names and logs)"
+        )
     return value
+
+
+def _explained(operation: _Op) -> _Op:
+    """Re-raise our own errors without their chain: the engine shows the provider's traceback
+    text, and ``Unable to <action>: <why>. <what to do>`` is all a person needs there."""
+
+    @functools.wraps(operation)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(*args, **kwargs)
+        except (KaleyraError, ConfigurationError, ProviderError) as err:
+            raise err from None
+
+    return cast(_Op, wrapper)
+
+
+class ProviderError(RuntimeError):
+    """An operation failed for a reason the message explains (no Kaleyra status involved)."""
 
 
 def _warn(message: str) -> None:
@@ -91,13 +123,19 @@ class TesterProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     _client: KaleyraClient | None = None
-    _client_lock = threading.Lock()
+    _budget: int = DEFAULT_NEW_TESTER_BUDGET
 
     # -- configuration -------------------------------------------------------------------------
 
+    @_explained
     def configure(self, req: ConfigureRequest) -> None:
         """Build the client from ``kaleyra:*`` config (errors name the key to set)."""
+        if not os.environ.get(TRACEBACKS_ENV):
+            # This process serves only dynamic providers; the engine prints the traceback
+            # text of a failed call, and our messages are written to stand alone.
+            sys.tracebacklimit = 0
         self._client = KaleyraClient(settings_from_config(req.config.get))
+        self._budget = new_tester_budget_from_config(req.config.get)
 
     @property
     def client(self) -> KaleyraClient:
@@ -107,7 +145,8 @@ class TesterProvider(ResourceProvider):
 
     # -- check / diff ------------------------------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    @_explained
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate and normalise agent, phone and label; unknown values pass through."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
@@ -131,7 +170,20 @@ class TesterProvider(ResourceProvider):
                 failures.append(CheckFailure("phoneno", f"phoneno {err}"))
         if not failures and _UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
             ROSTER.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
+            if not olds:
+                self._count_new(inputs["agent_no"], inputs["phoneno"])
         return CheckResult(inputs, failures)
+
+    def _count_new(self, agent: str, phone: str) -> None:
+        """Warn once per agent when a change adds more testers than the daily budget."""
+        if ROSTER.note_new(agent, phone) == self._budget + 1:
+            _warn(
+                f"this change adds more than {self._budget} new testers to agent {agent}; "
+                f"Google RBM (behind Kaleyra) accepts {DEFAULT_NEW_TESTER_BUDGET} new tester "
+                "invitations per agent per day, so the rest may fail with 429 until tomorrow. "
+                f"Split the change over several days, or raise {BUDGET_KEY} if your quota is "
+                "higher."
+            )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Agent or phone change: replace. Label change: in-place update with no API call.
@@ -151,6 +203,7 @@ class TesterProvider(ResourceProvider):
 
     # -- create ------------------------------------------------------------------------------
 
+    @_explained
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopt the number's registration if the agent already lists it, else register it.
         A 409, or a failure that leaves the outcome unknown, leads to a fresh look-up."""
@@ -178,7 +231,7 @@ class TesterProvider(ResourceProvider):
     ) -> CreateResult:
         known = self._lookup(agent, phone, label, fresh=True)
         if known is None:
-            raise RuntimeError(
+            raise ProviderError(
                 f"Unable to {action}: {why}, and the agent's tester list does not show "
                 f"{mask_phone(phone)}. Run `pulumi up` again: it looks the number up before "
                 "registering, so no second invitation is sent."
@@ -210,6 +263,7 @@ class TesterProvider(ResourceProvider):
 
     # -- read / update / delete ----------------------------------------------------------------
 
+    @_explained
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from the agent's tester list (one list call per agent per process).
         A number the list no longer shows is gone; a list that cannot be understood

@@ -26,7 +26,8 @@ class RcsTesterArgs:
 
 def tester_logical_name(agent_no: str, label: str) -> str:
     """Stable, readable logical name ``<agent>-<label>``: independent of list order and
-    free of phone digits (labels with 6+ digits in a row are refused by validation)."""
+    free of phone digits (validation refuses labels with 7+ digits in a row, separators
+    included)."""
     return f"{_UNSAFE.sub('-', str(agent_no))}-{_UNSAFE.sub('-', label)}"
 
 

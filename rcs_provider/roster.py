@@ -35,6 +35,7 @@ class Roster:
         self._agent_locks: dict[str, threading.Lock] = {}
         self._testers: dict[str, dict[str, Sighting]] = {}
         self._claimed: dict[tuple[str, str], str] = {}
+        self._new: dict[str, set[str]] = {}
 
     def _agent_lock(self, agent_no: str) -> threading.Lock:
         with self._lock:
@@ -75,9 +76,18 @@ class Roster:
         with self._lock:
             return self._claimed.get((agent_no, phoneno))
 
+    def note_new(self, agent_no: str, phoneno: str) -> int:
+        """Count ``phoneno`` as a tester this change adds to ``agent_no``; returns how many
+        distinct new testers the agent has so far in this run."""
+        with self._lock:
+            numbers = self._new.setdefault(agent_no, set())
+            numbers.add(phoneno)
+            return len(numbers)
+
     def clear(self) -> None:
         """Forget everything (tests)."""
         with self._lock:
             self._agent_locks.clear()
             self._testers.clear()
             self._claimed.clear()
+            self._new.clear()

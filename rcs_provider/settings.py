@@ -10,14 +10,43 @@ from typing import Any
 from .client import DEFAULT_LIST_PATH, DEFAULT_REGISTER_PATH, POD_BASE_URLS, ClientSettings
 from .errors import ConfigurationError
 
-__all__ = ["PODS", "SANDBOX_BASE_URL", "settings_from_config"]
+__all__ = [
+    "BUDGET_KEY",
+    "DEFAULT_NEW_TESTER_BUDGET",
+    "PODS",
+    "SANDBOX_BASE_URL",
+    "new_tester_budget_from_config",
+    "settings_from_config",
+]
 
 #: Pods a stack may name in ``kaleyra:pod``.
 PODS = (*POD_BASE_URLS, "sandbox")
 #: Where ``make sandbox`` and ``make demo`` serve the local Kaleyra-compatible API.
 SANDBOX_BASE_URL = "http://127.0.0.1:8766"
 
+#: Google RBM (behind Kaleyra) accepts 20 new tester invitations per agent per day.
+DEFAULT_NEW_TESTER_BUDGET = 20
+BUDGET_KEY = "rcs-testers:newTesterBudget"
+
 ConfigGetter = Callable[[str], Any]
+
+
+def new_tester_budget_from_config(get: ConfigGetter) -> int:
+    """How many new testers one change may add to one agent before a warning is shown."""
+    raw = get(BUDGET_KEY)
+    if raw in (None, ""):
+        return DEFAULT_NEW_TESTER_BUDGET
+    try:
+        value = int(str(raw))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(
+            f"Unable to configure the Kaleyra provider: {BUDGET_KEY} must be a whole number "
+            f"of at least 1, got {str(raw)[:20]!r}: `pulumi config set {BUDGET_KEY} 20`",
+            key=BUDGET_KEY,
+        )
+    return value
 
 
 def settings_from_config(

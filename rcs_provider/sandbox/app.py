@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from rcs_provider import __version__
 from rcs_provider.sandbox import bodies, inspection, kaleyra
+from rcs_provider.sandbox.dispatch import KaleyraDispatch
 from rcs_provider.sandbox.faultgate import FaultGate
 from rcs_provider.sandbox.state import SandboxConfig, SandboxState
 
@@ -32,8 +33,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
-def create_app(config: SandboxConfig | None = None) -> FastAPI:
-    """A sandbox app with its own state; the database closes on lifespan shutdown."""
+def create_app(config: SandboxConfig | None = None, *, fast_path: bool = True) -> FastAPI:
+    """A sandbox app with its own state; the database closes on lifespan shutdown.
+
+    ``fast_path`` answers the Kaleyra calls before FastAPI's routing (same behaviour, less
+    CPU); without it the FastAPI routes serve them.
+    """
     state = SandboxState(config or SandboxConfig())
 
     @asynccontextmanager
@@ -53,6 +58,8 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app.state.sandbox = state
     app.include_router(kaleyra.router)
     app.include_router(inspection.router)
-    app.add_middleware(FaultGate, state=state)
+    if fast_path:
+        app.add_middleware(KaleyraDispatch, state=state)
+    app.add_middleware(FaultGate, state=state)  # added last: runs first
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

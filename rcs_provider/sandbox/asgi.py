@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rcs_provider.sandbox.bodies import Answer, dumps
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "RawResponse",
     "capture_response",
     "connection_gone",
@@ -21,7 +22,8 @@ __all__ = [
     "replay_receive",
 ]
 
-_MAX_BUFFERED_BODY = 1024 * 1024
+#: Largest request body the Kaleyra calls accept (413 beyond it).
+MAX_BODY_BYTES = 1024 * 1024
 _DRIP_CHUNKS_PER_SEC = 20
 _DISCONNECT_WAIT_S = 1.0
 _DISCONNECT_POLLS = 64
@@ -94,8 +96,8 @@ async def capture_response(app: ASGIApp, scope: Scope, receive: Receive) -> RawR
     return RawResponse(status, headers, b"".join(chunks))
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body (at most 1 MiB is kept)."""
+async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body; of a longer one, only the first ``limit + 1`` bytes are kept."""
     parts: list[bytes] = []
     size = 0
     more = True
@@ -104,9 +106,9 @@ async def read_body(receive: Receive) -> bytes:
         if message["type"] != "http.request":
             break
         part = message.get("body", b"")
-        if size < _MAX_BUFFERED_BODY:
-            parts.append(part[: _MAX_BUFFERED_BODY - size])
-            size += len(part)
+        if size <= limit:
+            parts.append(part[: limit + 1 - size])
+            size += len(parts[-1])
         more = message.get("more_body", False)
     return b"".join(parts)
 

@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server.add_argument("--log-level", choices=_LOG_LEVELS, default="warning")
     server.add_argument("--access-log", action="store_true", help="log every request")
+    server.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="serve the Kaleyra calls through FastAPI's routing (slower; for debugging)",
+    )
 
     account = parser.add_argument_group("account")
     account.add_argument("--sid", default=DEFAULT_SID, help="account SID (default %(default)s)")
@@ -148,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rcs_provider.sandbox.server import serve
 
     try:
-        app = create_app(config)
+        app = create_app(config, fast_path=not args.no_fast_path)
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         print(f"Unable to start the sandbox: database {config.db}: {exc}", file=sys.stderr)
         return 1

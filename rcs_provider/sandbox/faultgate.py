@@ -6,8 +6,7 @@ The inspection API (``/_sandbox/``) and the OpenAPI pages pass through untouched
 from __future__ import annotations
 
 import asyncio
-import re
-from typing import Any, Literal
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,21 +20,10 @@ from rcs_provider.sandbox.asgi import (
     replay_receive,
 )
 from rcs_provider.sandbox.bodies import Answer, dumps
+from rcs_provider.sandbox.calls import match_path
 from rcs_provider.sandbox.state import SandboxState
 
-__all__ = ["FaultGate", "call_kind"]
-
-_REGISTER = re.compile(r"/v1/[^/]+/rcs/(?:agenttester/register|agent/registerTester)")
-_LIST = re.compile(r"/v1/[^/]+/rcs/(?:agenttester|agent)/testersbyagent")
-
-
-def call_kind(path: str) -> Literal["register", "list"] | None:
-    """Which Kaleyra call a path is, if any."""
-    if _REGISTER.fullmatch(path):
-        return "register"
-    if _LIST.fullmatch(path):
-        return "list"
-    return None
+__all__ = ["FaultGate"]
 
 
 class FaultGate:
@@ -50,7 +38,8 @@ class FaultGate:
             await self.app(scope, receive, send)
             return
         stats = self.state.stats
-        kind = call_kind(scope["path"])
+        matched = match_path(scope["path"])
+        kind = None if matched is None else matched[0]
         if kind == "register":
             stats.register_calls += 1
         elif kind == "list":

@@ -127,9 +127,13 @@ class SandboxProcess:
         offset = self.stdout_path.stat().st_size if self.stdout_path.exists() else 0
         with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
             self._process = subprocess.Popen(
-                self.command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=self.cwd,
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=self.cwd,
                 env=self.env,
-            )  # fmt: skip
+            )
         self.returncode = None
         self.url = self._wait_for_url(offset)
         parts = urlsplit(self.url)

@@ -1,32 +1,22 @@
-"""The Kaleyra RCS tester routes: register a tester, list an agent's testers.
+"""FastAPI routes of the two Kaleyra calls (they also make the OpenAPI document).
 
-Handlers read the raw request and answer pre-shaped JSON, so Kaleyra's own error codes (RCS701,
-RCS904, ...) come out instead of FastAPI's, and the hot path stays cheap.
+Under uvicorn the :class:`~rcs_provider.sandbox.dispatch.KaleyraDispatch` middleware answers
+these calls before FastAPI's routing, with the same functions from ``calls``; these routes
+serve them when the app runs without it (``create_app(fast_path=False)``).
 """
 
 from __future__ import annotations
 
-import hmac
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from rcs_provider.sandbox import bodies
-from rcs_provider.sandbox.bodies import Answer
-from rcs_provider.sandbox.quota import seconds_to_utc_midnight
-from rcs_provider.sandbox.state import SandboxState, sandbox_state
-from rcs_provider.sandbox.store import AlreadyRegistered
-from rcs_provider.sandbox.validation import agent_number, parse_json_object, register_fields
+from rcs_provider.sandbox import calls
+from rcs_provider.sandbox.calls import LIST_PATHS, REGISTER_PATHS, KaleyraCall
+from rcs_provider.sandbox.state import sandbox_state
 
-__all__ = ["DEVICE_STATUS", "LIST_PATHS", "REGISTER_PATHS", "router"]
-
-#: Documented path first, then the alias older doc versions use.
-REGISTER_PATHS = ("/v1/{sid}/rcs/agenttester/register", "/v1/{sid}/rcs/agent/registerTester")
-LIST_PATHS = ("/v1/{sid}/rcs/agenttester/testersbyagent", "/v1/{sid}/rcs/agent/testersbyagent")
-#: ``device_status`` of every listed tester (Kaleyra documents the field, not its values).
-DEVICE_STATUS = "RCS Enabled"
+__all__ = ["router"]
 
 _API_KEY_PARAMETER = {
     "name": "api-key",
@@ -85,89 +75,27 @@ _LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 router = APIRouter(tags=["kaleyra"])
 
 
-def _check_auth(state: SandboxState, sid: str, request: Request) -> Answer | None:
-    if sid != state.config.sid:
-        return bodies.unauthorized("unknown sid")
-    key = request.headers.get("api-key")
-    if not key:
-        return bodies.unauthorized("api-key header is missing")
-    if not hmac.compare_digest(key.encode(), state.config.api_key.encode()):
-        return bodies.unauthorized("api-key is not valid for this sid")
-    return None
+async def _call(sid: str, request: Request, agent_number: str | None = None) -> KaleyraCall:
+    return KaleyraCall(
+        sid=sid,
+        method=request.method,
+        api_key=request.headers.get("api-key"),
+        content_type=request.headers.get("content-type"),
+        body=await request.body(),
+        agent_number=agent_number,
+    )
 
 
 async def register_tester(sid: str, request: Request) -> Response:
     """Register ``phoneno`` as a tester of ``agent_no`` (Kaleyra "Register Tester")."""
-    return (await _register(sandbox_state(request), sid, request)).response()
-
-
-async def _register(state: SandboxState, sid: str, request: Request) -> Answer:
-    problem = _check_auth(state, sid, request)
-    if problem is not None:
-        return problem
-    parsed = parse_json_object(await request.body(), request.headers.get("content-type"))
-    if isinstance(parsed, Answer):
-        return parsed
-    fields = register_fields(parsed)
-    if isinstance(fields, Answer):
-        return fields
-    agent_no, phoneno = fields
-    if agent_no not in state.agents:
-        return bodies.agent_not_found()
-    existing = state.store.get(agent_no, phoneno)
-    if existing is not None:
-        state.stats.register_conflicts += 1
-        return bodies.already_registered(agent_no, existing.id)
-    now = time.time()
-    limit = state.faults.settings.daily_quota
-    if not state.quota.try_take(agent_no, limit=limit, now=now):
-        state.stats.injected["quota"] += 1
-        return bodies.quota_exceeded(agent_no, limit, seconds_to_utc_midnight(now))
-    try:
-        row = state.store.add(agent_no, phoneno, created_at=now)
-    except AlreadyRegistered as exc:
-        state.stats.register_conflicts += 1
-        return bodies.already_registered(agent_no, exc.existing.id)
-    state.stats.register_created += 1
-    return bodies.registered(agent_no, phoneno, row.id)
+    call = await _call(sid, request)
+    return calls.register_tester(sandbox_state(request), call).response()
 
 
 async def list_testers(sid: str, request: Request, agent_number: str | None = None) -> Response:
     """List an agent's testers (Kaleyra "Get Tester By Agent"); GET or POST."""
-    return (await _list(sandbox_state(request), sid, request, agent_number)).response()
-
-
-async def _list(state: SandboxState, sid: str, request: Request, query_agent: str | None) -> Answer:
-    problem = _check_auth(state, sid, request)
-    if problem is not None:
-        return problem
-    requested: Any = query_agent
-    if request.method == "POST":
-        raw = await request.body()
-        if raw.strip():
-            parsed = parse_json_object(raw, request.headers.get("content-type"))
-            if isinstance(parsed, Answer):
-                return parsed
-            if not requested:
-                requested = parsed.get("agent_number", parsed.get("agent_no"))
-    agent_no = agent_number(requested)
-    if isinstance(agent_no, Answer):
-        return agent_no
-    if agent_no not in state.agents:
-        return bodies.agent_not_found()
-    now = time.time()
-    records = [
-        {
-            "phoneno": row.phoneno,
-            "agent_no": row.agent_no,
-            "id": row.id,
-            "status": state.status_of(row, now),
-            "device_status": DEVICE_STATUS,
-            "created_at": bodies.iso_time(row.created_at),
-        }
-        for row in state.store.list(agent_no)
-    ]
-    return bodies.testers(records)
+    call = await _call(sid, request, agent_number)
+    return calls.list_testers(sandbox_state(request), call).response()
 
 
 def _add_routes() -> None:

@@ -64,6 +64,7 @@ class Project:
         )
         self.env.pop("KALEYRA_API_KEY", None)
         self.env.pop("KALEYRA_SID", None)
+        self.env.pop("RCS_TESTERS_TRACEBACKS", None)
 
     @classmethod
     def create(cls, root: Path, env: dict[str, str]) -> Project:
@@ -116,6 +117,12 @@ class Stack:
         config = data.setdefault("config", {})
         for key, value in values.items():
             config[f"kaleyra:{key}"] = value
+        self._save(data)
+
+    def set_config(self, key: str, value: Any) -> None:
+        """Write one plain config value (e.g. ``rcs-testers:newTesterBudget``)."""
+        data = self._load()
+        data.setdefault("config", {})[key] = value
         self._save(data)
 
     def set_agents(self, agents: Any) -> None:

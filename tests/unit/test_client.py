@@ -1057,12 +1057,31 @@ def test_retry_after_is_honoured(serve: Callable[..., ScriptedServer], sleeps: l
     assert sleeps == [2.0]
 
 
-def test_retry_after_is_capped(serve: Callable[..., ScriptedServer], sleeps: list[float]) -> None:
-    server = serve(reply(429, {}, {"Retry-After": "1"}), reply(503, {}, {"Retry-After": "3600"}))
+def test_retry_after_beyond_the_cap_gives_up_at_once(
+    serve: Callable[..., ScriptedServer], sleeps: list[float]
+) -> None:
+    """A daily quota answers Retry-After: hours; waiting inside one call is pointless."""
+    server = serve(reply(429, {"message": "daily quota"}, {"Retry-After": "3600"}))
     server.default = reply(200, SUCCESS)
-    with KaleyraClient(fast_settings(server.url, max_retry_after=0.05)) as c:
+    with (
+        KaleyraClient(fast_settings(server.url, max_retry_after=60)) as c,
+        pytest.raises(RateLimitedError) as info,
+    ):
+        c.register_tester(AGENT, PHONE)
+    assert sleeps == []
+    assert len(server.seen) == 1
+    assert info.value.retry_after == 3600
+    assert "Retry in 1 h" in str(info.value)
+
+
+def test_retry_after_within_the_cap_is_waited(
+    serve: Callable[..., ScriptedServer], sleeps: list[float]
+) -> None:
+    server = serve(reply(429, {}, {"Retry-After": "1"}), reply(503, {}, {"Retry-After": "2"}))
+    server.default = reply(200, SUCCESS)
+    with KaleyraClient(fast_settings(server.url, max_retry_after=5)) as c:
         assert c.register_tester(AGENT, PHONE).id
-    assert sleeps == [0.05, 0.05]
+    assert sleeps == [1.0, 2.0]
     assert len(server.seen) == 3
 
 

@@ -20,7 +20,7 @@ from rcs_provider.errors import (
     TransportError,
     UnparseableResponseError,
 )
-from rcs_provider.provider import ROSTER
+from rcs_provider.provider import ROSTER, ProviderError
 from rcs_provider.provider import TesterProvider as Provider
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -143,7 +143,9 @@ def test_check_normalises_agent_and_phone(provider: Provider) -> None:
         ({"phoneno": 9.5}, "phoneno", "phoneno"),
         ({"label": "qa alice"}, "label", "label must be 1-64 characters"),
         ({"label": "qa-\x1b[31m"}, "label", "label must be 1-64 characters"),
-        ({"label": "qa-919800000001"}, "label", "must not contain 6 or more digits"),
+        ({"label": "qa-919800000001"}, "label", "must not contain 7 or more digits in a row"),
+        ({"label": "qa-98450-12345"}, "label", "even split by '-', '.' or '_'"),
+        ({"label": "qa-48900.17"}, "label", "must not contain 7 or more digits"),
         ({"label": None}, "label", "label must be a string, got NoneType"),
     ],
 )
@@ -242,7 +244,7 @@ def test_create_fails_clearly_when_the_outcome_stays_unknown(
 ) -> None:
     fake.register_error = error(TransportError)
     fake.register_lands = False
-    with pytest.raises(RuntimeError) as info:
+    with pytest.raises(ProviderError) as info:
         provider.create(props())
     text = str(info.value)
     assert "Unable to register tester qa-alice for agent 48900" in text
@@ -386,3 +388,43 @@ def test_delete_with_incomplete_state_still_warns(
 ) -> None:
     provider.delete("id-1", {"label": "qa-bob"})
     assert "(unknown number)" in capsys.readouterr().err
+
+
+# -- new-tester budget --------------------------------------------------------------------------
+
+
+def test_a_change_beyond_the_daily_budget_warns_once_per_agent(
+    provider: Provider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider._budget = 3
+    for n in range(1, 6):
+        provider.check({}, props(label=f"qa-{n}", phone=f"9198000000{n:02d}"))
+    provider.check(props(), props())  # an existing tester does not count
+    err = capsys.readouterr().err
+    assert err.count("warning: this change adds more than 3 new testers to agent 48900") == 1
+    assert "rcs-testers:newTesterBudget" in err
+
+
+def test_within_the_budget_no_warning(
+    provider: Provider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(1, 21):
+        provider.check({}, props(label=f"qa-{n}", phone=f"9198000000{n:02d}"))
+    assert capsys.readouterr().err == ""
+
+
+def test_budget_from_config() -> None:
+    p = Provider()
+    config = {"kaleyra:sid": "S", "kaleyra:apiKey": "K", "kaleyra:pod": "in"}
+    p.configure(
+        ConfigureRequest(Config({**config, "rcs-testers:newTesterBudget": "50"}, "rcs-testers"))
+    )
+    assert p._budget == 50
+    with pytest.raises(
+        ConfigurationError, match="rcs-testers:newTesterBudget must be a whole number"
+    ):
+        p.configure(
+            ConfigureRequest(
+                Config({**config, "rcs-testers:newTesterBudget": "lots"}, "rcs-testers")
+            )
+        )

@@ -190,3 +190,40 @@ def test_stop_answers_exit_code_0_and_the_port_is_closed(http):
     assert code == 0
     with pytest.raises(requests.ConnectionError):
         http.get(f"{url}/_sandbox/stats", timeout=2)
+
+
+def _conversation(sandbox, http):
+    """A mix of Kaleyra calls; each answer as (status, body without ids and times)."""
+    headers = sandbox.headers()
+    requests_to_send = [
+        ("POST", sandbox.register_url(), {"json": {"phoneno": PHONE, "agent_no": AGENT}}),
+        ("POST", sandbox.register_url(alias=True), {"json": {"phoneno": PHONE, "agent_no": AGENT}}),
+        ("POST", sandbox.register_url(), {"json": {"phoneno": "+1", "agent_no": "4a"}}),
+        ("POST", sandbox.register_url(), {"data": "{", "headers": headers}),
+        ("POST", sandbox.register_url(), {"data": "{}", "headers": {"api-key": "x"}}),
+        ("POST", sandbox.register_url(), {"json": {}, "headers": {"Content-Type": "text/plain"}}),
+        ("GET", sandbox.register_url(), {}),
+        ("POST", sandbox.register_url(), {"json": {"pad": "x" * 1024 * 1024}}),
+        ("GET", sandbox.list_url(), {"params": {"agent_number": AGENT}}),
+        ("POST", sandbox.list_url(alias=True), {"json": {"agent_number": AGENT}}),
+        ("POST", sandbox.list_url(), {"params": {"agent_number": "1"}}),
+        ("GET", sandbox.list_url(), {}),
+        (
+            "GET",
+            sandbox.list_url().replace(sandbox.sid, "OTHER"),
+            {"params": {"agent_number": AGENT}},
+        ),
+    ]
+    answers = []
+    for method, url, options in requests_to_send:
+        options = {"headers": headers, **options}
+        response = http.request(method, url, timeout=10, **options)
+        text = re.sub(r'"(id|created_at)":"[^"]+"', r'"\1":"-"', response.text)
+        answers.append((response.status_code, response.headers["content-type"], text))
+    return answers
+
+
+def test_fast_path_and_fastapi_routes_answer_the_same(sandbox, http):
+    with running_sandbox(no_fast_path=True) as routed:
+        assert _conversation(routed, http) == _conversation(sandbox, http)
+        assert routed.stats() | {"since": 0} == sandbox.stats() | {"since": 0}

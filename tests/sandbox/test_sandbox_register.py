@@ -216,6 +216,16 @@ def test_error_bodies_never_echo_the_phone_number(kaleyra, sandbox):
         assert "953000" not in answer.text
 
 
+def test_bodies_over_1_mib_are_413(kaleyra, sandbox):
+    body = {"phoneno": PHONE, "agent_no": AGENT, "padding": "x" * (1024 * 1024)}
+
+    response = kaleyra.register(json=body)
+
+    assert response.status_code == 413
+    assert response.json() == {"code": 413, "message": "Request entity too large", "error": {}}
+    assert sandbox.registrations() == []
+
+
 def test_other_methods_on_the_register_path_are_405_rcs405(sandbox, http):
     response = http.get(sandbox.register_url(), headers=sandbox.headers(), timeout=10)
 
