@@ -64,7 +64,7 @@ def main() -> None:
     env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
     env["PULUMI_CONFIG_PASSPHRASE"] = DEMO_PASSPHRASE  # the dev stack file is salted for it
     env.update(
-        PULUMI_BACKEND_URL=f"file://{STATE}",
+        PULUMI_BACKEND_URL=f"file://{STATE}?metadata=skip",
         VIRTUAL_ENV=str(REPO / ".venv"),
         PULUMI_SKIP_UPDATE_CHECK="true",
     )

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.pulumi_cli import Project, Stack, engine_environ
 
 from rcs_provider.sandbox import running_sandbox
+from support.pulumi_cli import Project, Stack, engine_environ
 
 pytestmark = pytest.mark.reliability
 

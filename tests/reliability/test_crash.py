@@ -53,6 +53,7 @@ def test_kill_during_up_then_runbook_recovery(stack: Stack, sandbox: Any) -> Non
     at_kill = sandbox.stats()["register_created"]
     recorded = len(stack.testers_in_state())
     assert recorded < at_kill <= 30, "some registrations reached Kaleyra but not the state"
+    print(f"crash run: killed with {at_kill} registered at Kaleyra, {recorded} recorded in state")
 
     locked = stack.up()
     assert locked.returncode != 0 and "pulumi cancel" in locked.output

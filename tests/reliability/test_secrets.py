@@ -71,3 +71,4 @@ def test_no_secret_or_phone_anywhere(stack: Stack, sandbox: Any, tmp_path: Path)
     assert leaked == [], f"leaked into logs, state or files: {len(leaked)} value(s)"
     assert "91980XXXXX0" in haystack, "masked phones are what people see"
     assert len(haystack) > 100_000, "verbose logging really was on"
+    print(f"secrets run: searched {len(haystack)} characters for {len(needles)} values: 0 found")

@@ -56,7 +56,8 @@ class Project:
         self.state_dir = root / ".pulumi-state"
         self.env = dict(env)
         self.env.update(
-            PULUMI_BACKEND_URL=f"file://{self.state_dir}",
+            # metadata=skip: no .attrs sidecar files, which a SIGKILL can leave truncated.
+            PULUMI_BACKEND_URL=f"file://{self.state_dir}?metadata=skip",
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
             VIRTUAL_ENV=str(REPO / ".venv"),
             PULUMI_HOME=str(root / ".pulumi-home"),
