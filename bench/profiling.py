@@ -30,8 +30,8 @@ _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 #: Source groups, first match wins: ours, the Pulumi SDK's, or a library's.
 GROUPS = (
     ("ours: rcs_provider", "/rcs_provider/"),
-    ("ours: __main__.py", "__main__.py"),
     ("pulumi SDK", "/site-packages/pulumi/"),
+    ("ours: __main__.py", "/project/__main__.py"),
     ("pulumi-language-python-exec", "pulumi-language-python-exec"),
     ("grpc", "/site-packages/grpc/"),
     ("protobuf", "/site-packages/google/protobuf/"),
@@ -59,6 +59,7 @@ class Profile:
     run: Run
     python: dict[str, PythonProfile] = field(default_factory=dict)
     engine_top: list[str] = field(default_factory=list)
+    engine_cumulative: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -71,7 +72,7 @@ def _group(filename: str) -> str:
 
 def _short(func: str, filename: str, line: str | None) -> str:
     """``func (package/module.py:line)`` without the machine's folders."""
-    for marker in ("/site-packages/", "/work/main/", "/lib/python3.11/", "/bin/"):
+    for marker in ("/site-packages/", "/work/main/", "/project/", "/lib/python3.11/", "/bin/"):
         if marker in filename:
             filename = filename.split(marker, 1)[1]
             break
@@ -174,30 +175,25 @@ class PySpyAttacher:
                 spy.wait()
 
 
-def _engine_top(prefix: Path, limit: int) -> list[str]:
-    """``go tool pprof -top`` of the engine's CPU profile: header lines and ``limit`` rows."""
+def _pprof_top(prefix: Path, limit: int, *, cumulative: bool) -> list[str]:
+    """``go tool pprof -top`` of the engine's CPU profile: by own time, or by cumulative time
+    keeping only the engine's own functions (which code paths the time is spent under)."""
     profiles = sorted(prefix.parent.glob(prefix.name + ".*.cpu"))
     pulumi, go = shutil.which("pulumi"), shutil.which("go")
     if not profiles or pulumi is None or go is None:
         return []
-    argv = [go, "tool", "pprof", "-top", "-nodecount", str(limit), pulumi, str(profiles[0])]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-    rows = [line for line in done.stdout.splitlines() if line.strip()]
-    return rows[: limit + 6]
-
-
-def _engine_cumulative(prefix: Path, limit: int) -> list[str]:
-    """Same profile sorted by cumulative time (which engine paths the time is under)."""
-    profiles = sorted(prefix.parent.glob(prefix.name + ".*.cpu"))
-    pulumi, go = shutil.which("pulumi"), shutil.which("go")
-    if not profiles or pulumi is None or go is None:
-        return []
-    argv = [go, "tool", "pprof", "-top", "-cum", "-nodecount", str(limit), pulumi]
+    argv = [go, "tool", "pprof", "-top", "-nodecount", str(limit * 8 if cumulative else limit)]
+    argv += ["-cum"] if cumulative else []
     done = subprocess.run(
-        [*argv, str(profiles[0])], capture_output=True, text=True, timeout=300, check=False
+        [*argv, pulumi, str(profiles[0])], capture_output=True, text=True, timeout=300, check=False
     )
-    rows = [line for line in done.stdout.splitlines() if line.strip()]
-    return rows[: limit + 6]
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    header = [line for line in lines if not line.startswith(" ")]
+    rows = [line for line in lines if line.startswith(" ")]
+    if cumulative:
+        rows = [r for r in rows[1:] if "pulumi/pulumi/pkg/v3/" in r and "/cmd/" not in r]
+        rows = [*[line for line in lines if "flat%" in line], *rows]
+    return [*header[-2:], *rows[: limit + 1]]
 
 
 def profile_command(stack: Stack, folder: Path, *args: str, limit: int = 15) -> Profile:
@@ -225,8 +221,8 @@ def profile_command(stack: Stack, folder: Path, *args: str, limit: int = 15) -> 
             for path in paths:
                 if path.exists():
                     fold_raw(path, folded)
-    profile.engine_top = _engine_top(prefix, limit) + [""] + _engine_cumulative(prefix, limit)
-    if not any(profile.engine_top):
-        profile.engine_top = []
+    profile.engine_top = _pprof_top(prefix, limit, cumulative=False)
+    profile.engine_cumulative = _pprof_top(prefix, limit, cumulative=True)
+    if not profile.engine_top:
         notes.append("no engine CPU profile (`go tool pprof` needs `go` on PATH)")
     return profile

@@ -17,12 +17,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from support.fleet_data import agents_block, phone  # noqa: E402
-from support.pulumi_cli import Project, Stack  # noqa: E402
-
 from rcs_provider.sandbox import SandboxProcess  # noqa: E402
+from support.fleet_data import agents_block, phone  # noqa: E402
+from support.pulumi_cli import Project, Stack, engine_environ  # noqa: E402
 
-__all__ = ["Fleet", "fresh_stack", "prepare_sandbox"]
+__all__ = ["REPO", "Fleet", "Stack", "engine_environ", "fresh_stack", "prepare_sandbox"]
 
 FIRST_AGENT = 48900
 

@@ -42,7 +42,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import __version__
+from . import __version__, watchdog
 from .errors import (
     ConfigurationError,
     TransportError,
@@ -518,6 +518,7 @@ class KaleyraClient:
         # loopback traffic (the sandbox, tests) must never leave the machine.
         session.trust_env = not _is_loopback(urlsplit(self._base_url).hostname or "")
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=8)
+        watchdog.install(adapter.poolmanager)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -537,21 +538,27 @@ class KaleyraClient:
         path = urlsplit(url).path
         started = time.monotonic()
         try:
-            response = self._session.request(
-                method,
-                url,
-                params=params,
-                json=json,
-                timeout=(s.connect_timeout, s.read_timeout),
-                stream=True,
-                allow_redirects=False,  # a redirect would carry the api-key elsewhere
-                verify=True,
-            )
-        except requests.RequestException as exc:
+            with watchdog.header_deadline(self._header_budget()):
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    timeout=(s.connect_timeout, s.read_timeout),
+                    stream=True,
+                    allow_redirects=False,  # a redirect would carry the api-key elsewhere
+                    verify=True,
+                )
+        except (requests.RequestException, OSError) as exc:
             _log.warning(
                 "%s %s failed after %.3fs: %s", method, path, _since(started), type(exc).__name__
             )
             raise self._transport_error(exc, method, path, action) from exc
+        if watchdog.last_call_timed_out():
+            # The headers were cut short: what arrived is not a response to trust.
+            response.close()
+            cut = requests.ConnectionError("headers cut off by the watchdog")
+            raise self._transport_error(cut, method, path, action)
         try:
             body = self._read_body(response, method, path, action)
         finally:
@@ -621,11 +628,15 @@ class KaleyraClient:
         return b"".join(chunks)
 
     def _transport_error(
-        self, exc: requests.RequestException, method: str, path: str, action: str
+        self, exc: requests.RequestException | OSError, method: str, path: str, action: str
     ) -> TransportError:
         s = self._settings
         host = self._host
-        if isinstance(exc, requests.ConnectTimeout):
+        if watchdog.last_call_timed_out():
+            budget = format_seconds(self._header_budget())
+            why = f"{host} sent its status line and headers too slowly (not within {budget})"
+            hint = self._retry_hint(method)
+        elif isinstance(exc, requests.ConnectTimeout):
             limit = format_seconds(s.connect_timeout)
             why = f"could not connect to {host} within the {limit} connect timeout"
             hint = self._network_hint()
@@ -635,7 +646,7 @@ class KaleyraClient:
                 f"Check {CONFIG_KEYS['base_url']} and the system CA certificates "
                 "(REQUESTS_CA_BUNDLE); certificate verification cannot be disabled."
             )
-        elif isinstance(exc, requests.ReadTimeout):
+        elif isinstance(exc, requests.ReadTimeout) or _timed_out(exc):
             why = f"{host} did not answer within the {format_seconds(s.read_timeout)} read timeout"
             hint = self._retry_hint(method)
         elif isinstance(exc, requests.ConnectionError) and _never_sent(exc):
@@ -644,10 +655,19 @@ class KaleyraClient:
         elif isinstance(exc, requests.ConnectionError):
             why = f"the connection to {host} failed ({_connection_reason(exc)})"
             hint = self._retry_hint(method)
+        elif not isinstance(exc, requests.RequestException):
+            why = f"the request to {host} could not be prepared ({type(exc).__name__})"
+            hint = "Check the CA bundle settings (REQUESTS_CA_BUNDLE, SSL_CERT_FILE)."
         else:
             why = f"the request to {host} failed ({type(exc).__name__})"
             hint = self._retry_hint(method)
         return TransportError(why, hint=hint, action=action, method=method, path=path)
+
+    def _header_budget(self) -> float:
+        """How long a response may take to deliver its status line and headers: twice the
+        read timeout (a slow start, then the headers), within the total time budget."""
+        s = self._settings
+        return min(2 * s.read_timeout, s.total_timeout)
 
     def _network_hint(self) -> str:
         return (
@@ -835,6 +855,11 @@ def _causes(exc: BaseException) -> list[BaseException]:
             ]
         )
     return seen
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """True when a read timed out, also when urllib3 wrapped it after exhausting retries."""
+    return any(isinstance(c, urllib3.exceptions.ReadTimeoutError) for c in _causes(exc))
 
 
 def _never_sent(exc: BaseException) -> bool:

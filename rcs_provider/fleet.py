@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 
-from .phone import PhoneNumberError, mask_phone, normalize_phone
+from .phone import PhoneNumberError, mask_phone, normalize_phone, redact_digits
 from .provider import normalize_agent, validate_label
 from .resource import RcsTester, RcsTesterArgs, tester_logical_name
 
@@ -33,8 +36,10 @@ __all__ = [
     "AgentTesters",
     "FleetConfigError",
     "TesterSpec",
+    "clear_phones_warning",
     "declare_fleet",
     "parse_fleet",
+    "yaml_number_problems",
 ]
 
 #: Google RBM (behind Kaleyra) allows 200 testers per agent in total.
@@ -87,7 +92,7 @@ def _unknown_keys(node: Mapping[str, Any], allowed: Sequence[str], path: str) ->
     for key in node:
         if key in allowed:
             continue
-        shown = json.dumps(str(key))[:40]
+        shown = json.dumps(redact_digits(str(key)))[:40]
         hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
         fix = f"did you mean '{hint[0]}'?" if hint else f"allowed keys: {', '.join(allowed)}"
         problems.append(f"{path}: unknown key {shown}: {fix}")
@@ -99,22 +104,87 @@ def _text(value: object, path: str, what: str, problems: list[str]) -> str | Non
     if isinstance(value, bool) or value is None or not isinstance(value, str | int):
         problems.append(f"{path}: {what} must be a string, got {_type_name(value)}")
         return None
+    if isinstance(value, int) and value.bit_length() > 64:
+        problems.append(f"{path}: {what} is a number of more than 19 digits: too long")
+        return None
     return str(value)
 
 
-def parse_fleet(raw: object, *, source: str) -> tuple[AgentSpec, ...]:
+def yaml_number_problems(stack_file: Path, key: str) -> list[str]:
+    """Unquoted agent numbers and phones that YAML reads as a different number.
+
+    The engine hands the program decoded values: ``agent: 04890`` arrives as ``4890`` and
+    ``agent: 0xBEEF`` as ``48879``. Only the stack file's text shows it, so it is read here.
+    A file that is missing or not plain YAML yields no problem (the engine reports those)."""
+    try:
+        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []
+    agents = _mapping_value(_mapping_value(root, "config"), key)
+    if not isinstance(agents, yaml.SequenceNode):
+        return []
+    problems = []
+    for i, agent in enumerate(agents.value):
+        problems += _plain_number_problem(_mapping_value(agent, "agent"), f"agents[{i}].agent")
+        testers = _mapping_value(agent, "testers")
+        for j, tester in enumerate(testers.value if isinstance(testers, yaml.SequenceNode) else []):
+            node = _mapping_value(tester, "phone")
+            problems += _plain_number_problem(node, f"agents[{i}].testers[{j}].phone")
+    return problems
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return v  # type: ignore[no-any-return]
+    return None
+
+
+#: Unquoted scalars that YAML 1.1 or 1.2 reads as a number other than their digits:
+#: leading zeros, 0x/0o/0b prefixes, decimals and exponents, digit groups with underscores.
+_NUMBER_IN_DISGUISE = re.compile(
+    r"[-+]?(0[0-9_]+|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+"
+    r"|[0-9][0-9_]*\.[0-9_]*([eE][-+]?[0-9]+)?|\.[0-9_]+([eE][-+]?[0-9]+)?"
+    r"|[0-9][0-9_]*[eE][-+]?[0-9]+|[0-9]+_[0-9_]*)"
+)
+
+
+def _plain_number_problem(node: yaml.Node | None, path: str) -> list[str]:
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return []
+    text = str(node.value).strip()
+    if not _NUMBER_IN_DISGUISE.fullmatch(text):
+        return []
+    shown = redact_digits(text)
+    return [
+        f"{path}: written without quotes as {shown}, which YAML may read as a different "
+        f'number: quote it ("{shown}")'
+    ]
+
+
+def parse_fleet(
+    raw: object, *, source: str, extra_problems: Sequence[str] = ()
+) -> tuple[AgentSpec, ...]:
     """Validate ``rcs-testers:agents`` and return it normalised, or raise FleetConfigError
-    listing every problem. No phone number appears in a message, only masked."""
-    problems: list[str] = []
+    listing every problem (``extra_problems`` first, e.g. from :func:`yaml_number_problems`).
+    No phone number appears in a message, only masked."""
+    problems: list[str] = list(extra_problems)
     if raw is None:
         raise FleetConfigError(
             source,
-            ["agents: not set: add `rcs-testers:agents:` with a list of agents and their testers"],
+            [
+                *problems,
+                "agents: not set: add `rcs-testers:agents:` with a list of agents and testers",
+            ],
         )
     if not isinstance(raw, list):
-        raise FleetConfigError(source, [f"agents: must be a list of agents, got {_type_name(raw)}"])
+        raise FleetConfigError(
+            source, [*problems, f"agents: must be a list of agents, got {_type_name(raw)}"]
+        )
     if not raw:
-        raise FleetConfigError(source, ["agents: is empty: declare at least one agent"])
+        raise FleetConfigError(source, [*problems, "agents: is empty: declare at least one agent"])
 
     agents: list[AgentSpec] = []
     seen_agents: dict[str, str] = {}
@@ -276,7 +346,21 @@ class AgentTesters(pulumi.ComponentResource):
                 for c in children
             ]
         ).apply(lambda rows: sorted(rows, key=lambda r: str(r["label"])))
-        self.register_outputs({"testers": self.testers})
+        # The table is exported once, as the stack output; recording it on the component too
+        # would store every tester a second time in state (measured: +0.6 KB per tester).
+        self.register_outputs({})
+
+
+def clear_phones_warning(source: str, key: str, *, secret: bool, pod: str | None) -> str | None:
+    """The warning to show when phones are written in clear outside the sandbox: the engine
+    records the stack config in the state too (as the dynamic provider's configuration)."""
+    if secret or pod == "sandbox":
+        return None
+    return (
+        f"{source}: the phones under {key} are written in clear, so they are also stored in "
+        "clear in the state (the engine records the stack config with the provider). Set each "
+        f"with `pulumi config set --secret --path '{key}[0].testers[0].phone' <number>`."
+    )
 
 
 def declare_fleet(agents: Sequence[AgentSpec]) -> dict[str, pulumi.Output[list[dict[str, Any]]]]:

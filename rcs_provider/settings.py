@@ -125,6 +125,10 @@ def settings_from_config(
     read_timeout = number("readTimeout", 30.0)
     total_timeout = number("totalTimeout", 300.0)
     max_retries = int(number("maxRetries", 5, integer=True))
+    backoff_factor = number("backoffFactor", 0.5)
+    backoff_max = number("backoffMax", 30.0)
+    max_retry_after = number("maxRetryAfter", 60.0)
+    max_response_bytes = int(number("maxResponseBytes", 1_048_576, integer=True))
 
     if problems:
         raise ConfigurationError(
@@ -144,4 +148,8 @@ def settings_from_config(
         read_timeout=read_timeout,
         total_timeout=total_timeout,
         max_retries=max_retries,
+        backoff_factor=backoff_factor,
+        backoff_max=backoff_max,
+        max_retry_after=max_retry_after,
+        max_response_bytes=max_response_bytes,
     )

@@ -24,10 +24,10 @@ import (
 	"strings"
 	"syscall"
 
-	pbempty "google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -39,6 +39,18 @@ var version = "0.0.0-dev"
 // bailExitCode is what pulumi-language-python-exec exits with after it has already shown
 // the user an actionable error through the engine; the host must not add another one.
 const bailExitCode = 32
+
+// configLoader runs before pulumi-language-python-exec: it moves the stack config from the
+// private file (argv[1]) into the process environment, deletes the file, and runs the exec
+// script (argv[2]) with the remaining arguments as if it had been started directly.
+const configLoader = `import json, os, runpy, sys
+path = sys.argv[1]
+with open(path, encoding="utf-8") as f:
+    os.environ.update(json.load(f))
+os.remove(path)
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+`
 
 const unsupported = "not supported by the rcs-testers language host; install the official " +
 	"Pulumi CLI (https://www.pulumi.com/docs/install/) for this command"
@@ -177,8 +189,17 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		program = "."
 	}
 
+	// The stack config travels in a private file, not in the environment: Linux caps one
+	// environment string at 128 KiB, which a stack of a few thousand testers exceeds.
+	configDir, err := os.MkdirTemp("", "rcs-testers-config-")
+	if err != nil {
+		return nil, fmt.Errorf("unable to create a private directory for the stack config: %w", err)
+	}
+	defer os.RemoveAll(configDir)
+	configFile := filepath.Join(configDir, "config.json")
+
 	args := []string{
-		"-u", h.execScript,
+		"-u", "-c", configLoader, configFile, h.execScript,
 		"--monitor", req.GetMonitorAddress(),
 		"--engine", engineAddressFromArgs(),
 		"--project", req.GetProject(),
@@ -211,13 +232,20 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return nil, fmt.Errorf("unable to encode secret config keys: %w", err)
 	}
 
+	payload, err := json.Marshal(map[string]string{
+		"PULUMI_CONFIG":             string(config),
+		"PULUMI_CONFIG_SECRET_KEYS": string(secretKeysJSON),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unable to encode stack config: %w", err)
+	}
+	if err := os.WriteFile(configFile, payload, 0o600); err != nil {
+		return nil, fmt.Errorf("unable to write the stack config for the program: %w", err)
+	}
+
 	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Dir = req.GetPwd()
-	cmd.Env = append(virtualenvEnv(os.Environ(), python),
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON),
-		"PYTHONUNBUFFERED=1",
-	)
+	cmd.Env = append(virtualenvEnv(os.Environ(), python), "PYTHONUNBUFFERED=1")
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 

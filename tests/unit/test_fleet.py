@@ -221,3 +221,70 @@ def test_garbage_at_any_level_gives_a_path_not_a_crash(value: Any) -> None:
 
 def test_logical_name() -> None:
     assert tester_logical_name("48900", "qa-alice") == "48900-qa-alice"
+
+
+def test_unquoted_numbers_that_yaml_would_change_are_refused(tmp_path: Any) -> None:
+    from rcs_provider.fleet import yaml_number_problems
+
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(
+        "config:\n"
+        "  rcs-testers:agents:\n"
+        "    - agent: 04890\n"
+        "      testers:\n"
+        "        - {label: a, phone: 0919800000001}\n"
+        "        - {label: b, phone: 919800000002}\n"
+        "        - {label: c, phone: '0919800000003'}\n"
+        "        - {label: d, phone: +91 98000 00004}\n"
+        "    - agent: 0xBEEF\n"
+        "      testers: []\n"
+        "    - agent: 48900.0\n"
+        '    - agent: "04890"\n'
+        "    - agent: 48900\n"
+    )
+    problems = yaml_number_problems(stack, "rcs-testers:agents")
+    assert problems == [
+        'agents[0].agent: written without quotes as 04890, which YAML may read as a different number: quote it ("04890")',
+        'agents[0].testers[0].phone: written without quotes as 09198XXXXXX01, which YAML may read as a different number: quote it ("09198XXXXXX01")',
+        'agents[1].agent: written without quotes as 0xBEEF, which YAML may read as a different number: quote it ("0xBEEF")',
+        'agents[2].agent: written without quotes as 48900.0, which YAML may read as a different number: quote it ("48900.0")',
+    ]
+    assert yaml_number_problems(tmp_path / "missing.yaml", "rcs-testers:agents") == []
+    (tmp_path / "bad.yaml").write_text("config: [unclosed")
+    assert yaml_number_problems(tmp_path / "bad.yaml", "rcs-testers:agents") == []
+
+
+def test_extra_problems_come_first_and_fail_an_otherwise_valid_fleet() -> None:
+    with pytest.raises(FleetConfigError) as info:
+        parse_fleet(
+            [agent([{"label": "a", "phone": "919800000001"}])],
+            source=SOURCE,
+            extra_problems=["agents[0].agent: quote it"],
+        )
+    assert info.value.problems == ["agents[0].agent: quote it"]
+    with pytest.raises(FleetConfigError) as info:
+        parse_fleet(None, source=SOURCE, extra_problems=["x"])
+    assert info.value.problems[0] == "x"
+
+
+def test_huge_integers_are_a_config_problem() -> None:
+    found = problems([agent([{"label": "a", "phone": 10**5000}], number=10**5000)])
+    assert any("more than 19 digits" in p for p in found)
+
+
+@pytest.mark.parametrize("text", ["48 900", "4 8", "qa", "+91 98000 00001", "+919800000001", "48900", "0", "-48900"])
+def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> None:
+    from rcs_provider.fleet import yaml_number_problems
+
+    stack = tmp_path / "s.yaml"
+    stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
+    assert yaml_number_problems(stack, "k") == []
+
+
+@pytest.mark.parametrize("text", ["04890", "0xBEEF", "0o17", "0b101", "48900.0", "4.89e4", "48_900", ".5", "1e5"])
+def test_plain_scalars_yaml_changes_are_flagged(tmp_path: Any, text: str) -> None:
+    from rcs_provider.fleet import yaml_number_problems
+
+    stack = tmp_path / "s.yaml"
+    stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
+    assert len(yaml_number_problems(stack, "k")) == 1
