@@ -272,7 +272,9 @@ def test_huge_integers_are_a_config_problem() -> None:
     assert any("more than 19 digits" in p for p in found)
 
 
-@pytest.mark.parametrize("text", ["48 900", "4 8", "qa", "+91 98000 00001", "+919800000001", "48900", "0", "-48900"])
+@pytest.mark.parametrize(
+    "text", ["48 900", "4 8", "qa", "+91 98000 00001", "+919800000001", "48900", "0", "-48900"]
+)
 def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> None:
     from rcs_provider.fleet import yaml_number_problems
 
@@ -281,7 +283,9 @@ def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> N
     assert yaml_number_problems(stack, "k") == []
 
 
-@pytest.mark.parametrize("text", ["04890", "0xBEEF", "0o17", "0b101", "48900.0", "4.89e4", "48_900", ".5", "1e5"])
+@pytest.mark.parametrize(
+    "text", ["04890", "0xBEEF", "0o17", "0b101", "48900.0", "4.89e4", "48_900", ".5", "1e5"]
+)
 def test_plain_scalars_yaml_changes_are_flagged(tmp_path: Any, text: str) -> None:
     from rcs_provider.fleet import yaml_number_problems
 
