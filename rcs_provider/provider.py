@@ -152,24 +152,14 @@ class TesterProvider(ResourceProvider):
         """Validate and normalise agent, phone and label; unknown values pass through."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
-        label = news.get("label")
-        if label != _UNKNOWN:
+        for key, normalise in _NORMALISERS:
+            value = news.get(key)
+            if value == _UNKNOWN:
+                continue
             try:
-                inputs["label"] = validate_label(label)
-            except ValueError as err:
-                failures.append(CheckFailure("label", f"label {err}"))
-        agent = news.get("agent_no")
-        if agent != _UNKNOWN:
-            try:
-                inputs["agent_no"] = normalize_agent(agent)
-            except ValueError as err:
-                failures.append(CheckFailure("agent_no", f"agent_no {err}"))
-        phone = news.get("phoneno")
-        if phone != _UNKNOWN:
-            try:
-                inputs["phoneno"] = normalize_phone(phone)  # type: ignore[arg-type]
-            except (PhoneNumberError, TypeError) as err:
-                failures.append(CheckFailure("phoneno", f"phoneno {err}"))
+                inputs[key] = normalise(value)
+            except (ValueError, TypeError) as err:  # PhoneNumberError is a ValueError
+                failures.append(CheckFailure(key, f"{key} {err}"))
         if not failures and _UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
             ROSTER.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
             if not olds:
@@ -319,6 +309,20 @@ class TesterProvider(ResourceProvider):
         )
 
 
+def _normalize_phone_input(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PhoneNumberError(f"must be a string, got {type(value).__name__}")
+    return normalize_phone(value)
+
+
+#: Input properties, checked in this order, and how each is validated and normalised.
+_NORMALISERS: tuple[tuple[str, Callable[[object], str]], ...] = (
+    ("label", validate_label),
+    ("agent_no", normalize_agent),
+    ("phoneno", _normalize_phone_input),
+)
+
+
 def _same_identity(key: str, old: object, new: object) -> bool:
     """Whether two values of ``agent_no`` or ``phoneno`` name the same thing once normalised."""
     if new == _UNKNOWN:
@@ -326,7 +330,7 @@ def _same_identity(key: str, old: object, new: object) -> bool:
     try:
         if key == "agent_no":
             return normalize_agent(old) == normalize_agent(new)
-        return normalize_phone(old) == normalize_phone(new)  # type: ignore[arg-type]
+        return _normalize_phone_input(old) == _normalize_phone_input(new)
     except (ValueError, TypeError):
         return False
 

@@ -1,12 +1,17 @@
-"""Shared test set-up: make ``tests/support`` importable as ``support``."""
+"""Shared test set-up: ``tests/support`` importable as ``support``, the engine fixtures, the
+e2e / reliability markers by folder, and test settings for this noisy shared machine."""
 
 import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+pytest_plugins = ["support.engine_fixtures"]
 
 # Provider code run in-process by unit tests keeps full tracebacks (see TRACEBACKS_ENV);
 # engine subprocesses started by the e2e harness drop this variable.
@@ -15,3 +20,13 @@ os.environ.setdefault("RCS_TESTERS_TRACEBACKS", "1")
 # Machines here are shared and noisy: no per-example deadline (speed is measured in bench/).
 settings.register_profile("rcs-testers", deadline=None)
 settings.load_profile("rcs-testers")
+
+MARKERS_BY_FOLDER = {"e2e": pytest.mark.e2e, "reliability": pytest.mark.reliability}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/e2e and tests/reliability (for `-m`)."""
+    for item in items:
+        folder = Path(str(item.fspath)).relative_to(HERE).parts[0]
+        if folder in MARKERS_BY_FOLDER:
+            item.add_marker(MARKERS_BY_FOLDER[folder])
