@@ -45,7 +45,7 @@ from .settings import (
     settings_from_config,
 )
 
-__all__ = ["TesterProvider", "normalize_agent", "validate_label"]
+__all__ = ["TRACEBACKS_ENV", "ProviderError", "TesterProvider", "normalize_agent", "validate_label"]
 
 log = logging.getLogger(__name__)
 _Op = TypeVar("_Op", bound=Callable[..., Any])
