@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -77,6 +78,7 @@ func main() {
 		<-signals
 		close(cancel)
 	}()
+	go exitWithParent(os.Getppid())
 
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: cancel,
@@ -92,6 +94,17 @@ func main() {
 	fmt.Printf("%d\n", handle.Port)
 	if err := <-handle.Done; err != nil {
 		fail("language host stopped: %v", err)
+	}
+}
+
+// exitWithParent ends the host when the engine that started it is gone (killed with SIGKILL,
+// say): the engine starts plugins in process groups of their own, so nothing else would.
+func exitWithParent(parent int) {
+	for {
+		time.Sleep(time.Second)
+		if os.Getppid() != parent {
+			os.Exit(1)
+		}
 	}
 }
 
