@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from .client import DEFAULT_LIST_PATH, DEFAULT_REGISTER_PATH, POD_BASE_URLS, ClientSettings
+from .client import (
+    CONFIG_KEYS,
+    DEFAULT_LIST_PATH,
+    DEFAULT_REGISTER_PATH,
+    POD_BASE_URLS,
+    ClientSettings,
+)
 from .errors import ConfigurationError
 
 __all__ = [
@@ -29,6 +36,20 @@ DEFAULT_NEW_TESTER_BUDGET = 20
 BUDGET_KEY = "rcs-testers:newTesterBudget"
 
 ConfigGetter = Callable[[str], Any]
+
+#: Numeric client settings read from ``kaleyra:*`` (key names in ``CONFIG_KEYS``), by type.
+_NUMBERS: dict[str, type[int] | type[float]] = {
+    "connect_timeout": float,
+    "read_timeout": float,
+    "total_timeout": float,
+    "max_retries": int,
+    "backoff_factor": float,
+    "backoff_max": float,
+    "max_retry_after": float,
+    "max_response_bytes": int,
+}
+#: Defaults live once, on ClientSettings.
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(ClientSettings)}
 
 
 def new_tester_budget_from_config(get: ConfigGetter) -> int:
@@ -71,7 +92,10 @@ def settings_from_config(
             return None
         return value.strip() or None
 
-    def number(key: str, default: float, *, integer: bool = False) -> float:
+    def number(name: str, *, integer: bool = False) -> float:
+        """A numeric setting from its string in config; ClientSettings checks its range."""
+        key = CONFIG_KEYS[name].removeprefix("kaleyra:")
+        default = float(_DEFAULTS[name])
         raw = get(f"kaleyra:{key}")
         if raw in (None, ""):
             return default
@@ -84,7 +108,7 @@ def settings_from_config(
                 f"`pulumi config set kaleyra:{key} {int(default) if integer else default}`"
             )
             return default
-        if value < 0 or (not integer and value == 0):
+        if value < 0:
             problems.append(f"kaleyra:{key} must be positive, got {raw}")
             return default
         return value
@@ -121,14 +145,7 @@ def settings_from_config(
 
     register_path = text("registerPath") or DEFAULT_REGISTER_PATH
     list_path = text("listPath") or DEFAULT_LIST_PATH
-    connect_timeout = number("connectTimeout", 5.0)
-    read_timeout = number("readTimeout", 30.0)
-    total_timeout = number("totalTimeout", 300.0)
-    max_retries = int(number("maxRetries", 5, integer=True))
-    backoff_factor = number("backoffFactor", 0.5)
-    backoff_max = number("backoffMax", 30.0)
-    max_retry_after = number("maxRetryAfter", 60.0)
-    max_response_bytes = int(number("maxResponseBytes", 1_048_576, integer=True))
+    numbers = {name: number(name, integer=kind is int) for name, kind in _NUMBERS.items()}
 
     if problems:
         raise ConfigurationError(
@@ -144,12 +161,5 @@ def settings_from_config(
         register_path=register_path,
         list_path=list_path,
         list_method=list_method,
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        total_timeout=total_timeout,
-        max_retries=max_retries,
-        backoff_factor=backoff_factor,
-        backoff_max=backoff_max,
-        max_retry_after=max_retry_after,
-        max_response_bytes=max_response_bytes,
+        **cast(dict[str, Any], {name: _NUMBERS[name](v) for name, v in numbers.items()}),
     )

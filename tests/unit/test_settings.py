@@ -100,3 +100,11 @@ def test_missing_pod_and_base_url() -> None:
 def test_non_string_values_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="kaleyra:sid must be a string, got int"):
         settings_from_config(getter({**BASE, "kaleyra:sid": 12}), environ={})
+
+
+def test_ranges_are_checked_once_by_client_settings() -> None:
+    """settings.py parses; ClientSettings owns the ranges and the defaults."""
+    s = settings_from_config(getter({**BASE, "kaleyra:backoffFactor": "0"}), environ={})
+    assert s.backoff_factor == 0 and s.read_timeout == 30.0
+    with pytest.raises(ConfigurationError, match="kaleyra:readTimeout: must be a positive number"):
+        settings_from_config(getter({**BASE, "kaleyra:readTimeout": "0"}), environ={})
