@@ -1,11 +1,13 @@
 """rcs-testers program: read the stack's testers, declare them, export what was registered."""
 
 import json
+import os
 from pathlib import Path
 
 import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
 
+from rcs_provider.config_size import CONFIG_VAR, config_size_warning
 from rcs_provider.fleet import (
     FleetConfigError,
     clear_phones_warning,
@@ -16,6 +18,9 @@ from rcs_provider.fleet import (
 
 source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
 key = f"{pulumi.get_project()}:agents"
+size_warning = config_size_warning(os.environ.get(CONFIG_VAR), source=source)
+if size_warning:
+    pulumi.log.warn(size_warning)
 raw = get_config(key)  # decrypted; phones become secrets below
 try:
     agents = parse_fleet(

@@ -1,0 +1,173 @@
+"""How many testers fit in one stack: the stack-config size ceiling, measured on the real engine.
+
+Pulumi's Python language host passes the whole stack config, secrets decrypted, to the
+program in the ``PULUMI_CONFIG`` environment variable, and Linux refuses an environment string
+over 131,072 bytes (``argument list too long``). This script finds, for each way of writing
+testers, the largest N that still starts the program:
+
+1. two probe previews (N1, N2 testers, spread over agents of 200) report the config size
+   through the program's own size warning; the slope gives the predicted ceiling;
+2. previews at the prediction and one above confirm it: the last N whose preview reaches the
+   program, the first one that fails with ``argument list too long``;
+3. one full ``pulumi preview`` of the ceiling stack, valid, confirms that it previews.
+
+Probe stacks carry one duplicate label (same size) so that the program stops at validation
+instead of planning thousands of resources; the confirming preview in step 3 is valid.
+
+    .venv/bin/python bench/config_ceiling.py            # all variants, ~10 min on 2 cores
+    .venv/bin/python bench/config_ceiling.py --variant clear
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
+
+from rcs_provider.config_size import ENV_STRING_LIMIT  # noqa: E402
+from rcs_provider.sandbox import running_sandbox  # noqa: E402
+from support.fleet_data import formatted  # noqa: E402
+from support.pulumi_cli import Project, Stack, engine_environ  # noqa: E402
+
+PER_AGENT = 200
+FIRST_AGENT = 48900
+NOTE = "Pixel 8 Pro, QA lab 3"  # a typical short note: 21 characters
+SIZE = re.compile(r"the stack config takes ([0-9,]+) bytes")
+TOO_LONG = "argument list too long"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    secret: bool
+    note: bool
+
+
+VARIANTS = (
+    Variant("clear", secret=False, note=False),
+    Variant("clear+notes", secret=False, note=True),
+    Variant("secret", secret=True, note=False),
+    Variant("secret+notes", secret=True, note=True),
+)
+
+
+def layout(n: int, *, probe: bool) -> list[dict[str, Any]]:
+    """N testers in agents of 200; a probe repeats one label (same length) to stop early."""
+    agents: list[dict[str, Any]] = []
+    for i in range(n):
+        if i % PER_AGENT == 0:
+            agents.append({"agent": str(FIRST_AGENT + i // PER_AGENT), "testers": []})
+        agents[-1]["testers"].append({"label": f"qa-{i + 1:05d}"})
+    if probe:
+        agents[-1]["testers"][-1]["label"] = agents[-1]["testers"][0]["label"]
+    return agents
+
+
+def write_stack(stack: Stack, n: int, variant: Variant, *, probe: bool) -> None:
+    agents = layout(n, probe=probe)
+    numbered = [t for a in agents for t in a["testers"]]
+    for k, tester in enumerate(numbered, start=1):
+        if not variant.secret:
+            tester["phone"] = formatted(k)
+        if variant.note:
+            tester["note"] = NOTE
+    stack.set_agents(agents)
+    if variant.secret:
+        pairs = []
+        for i, agent in enumerate(agents):
+            for j in range(len(agent["testers"])):
+                k = i * PER_AGENT + j + 1
+                pairs += ["--secret", f"rcs-testers:agents[{i}].testers[{j}].phone={formatted(k)}"]
+        stack.run("config", "set-all", "--path", *pairs, timeout=600).ok()
+
+
+@dataclass
+class Probe:
+    n: int
+    fits: bool
+    size: int | None
+
+
+def probe(stack: Stack, n: int, variant: Variant) -> Probe:
+    write_stack(stack, n, variant, probe=True)
+    out = stack.preview().output
+    if TOO_LONG in out:
+        return Probe(n, False, None)
+    found = SIZE.search(out)
+    if "duplicate label" not in out:
+        raise SystemExit(f"probe of {n} testers did not reach validation:\n{out[-3000:]}")
+    return Probe(n, True, int(found.group(1).replace(",", "")) if found else None)
+
+
+def measure(stack: Stack, variant: Variant) -> dict[str, Any]:
+    a, b = probe(stack, 2000, variant), probe(stack, 2200, variant)
+    if not (a.size and b.size):
+        raise SystemExit(f"{variant.name}: no size reported at 2000/2200 testers: {a} {b}")
+    per_tester = (b.size - a.size) / (b.n - a.n)
+    n = a.n + int((ENV_STRING_LIMIT - a.size) // per_tester)
+    # Walk to the exact boundary: the last N that fits, the first that does not.
+    while not probe(stack, n, variant).fits:
+        n -= 1
+    while probe(stack, n + 1, variant).fits:
+        n += 1
+    last = probe(stack, n, variant)
+    write_stack(stack, n, variant, probe=False)
+    started = time.monotonic()
+    full = stack.preview()
+    full_s = time.monotonic() - started
+    if full.returncode != 0:
+        raise SystemExit(
+            f"{variant.name}: the valid {n}-tester preview failed:\n{full.output[-3000:]}"
+        )
+    return {
+        "variant": variant.name,
+        "ceiling": n,
+        "bytes_per_tester": round(per_tester, 1),
+        "size_at_ceiling": last.size,
+        "warning_from": int((0.75 * ENV_STRING_LIMIT - a.size) // per_tester) + a.n,
+        "full_preview_s": round(full_s, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", choices=[v.name for v in VARIANTS], action="append")
+    args = parser.parse_args()
+    chosen = [v for v in VARIANTS if not args.variant or v.name in args.variant]
+    env = engine_environ()
+    env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+    with tempfile.TemporaryDirectory() as tmp, running_sandbox(db=":memory:") as sandbox:
+        print(
+            f"limit {ENV_STRING_LIMIT:,} bytes; note {NOTE!r}; labels qa-00001; "
+            "phones +91 98000 00001"
+        )
+        print(
+            "| variant | testers that fit | bytes/tester | config at the ceiling "
+            "| warning from | valid preview |"
+        )
+        print("| --- | --- | --- | --- | --- | --- |")
+        for variant in chosen:
+            project = Project.create(Path(tmp) / variant.name, env)
+            stack = project.stack(
+                variant.name, sandbox.url, sid=sandbox.sid, api_key=sandbox.api_key
+            )
+            r = measure(stack, variant)
+            print(
+                f"| {r['variant']} | {r['ceiling']:,} | {r['bytes_per_tester']} | "
+                f"{r['size_at_ceiling']:,} B | {r['warning_from']:,} testers | "
+                f"{r['full_preview_s']} s |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
