@@ -42,7 +42,8 @@ PER_AGENT = 200
 FIRST_AGENT = 48900
 NOTE = "Pixel 8 Pro, QA lab 3"  # a typical short note: 21 characters
 SIZE = re.compile(r"the stack config takes ([0-9,]+) bytes")
-TOO_LONG = "argument list too long"
+#: The engine's error when the program cannot be started (the warning quotes only its end).
+TOO_LONG = re.compile(r"could not run language executor\): fork/exec \S+: argument list too long")
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,9 @@ class Variant:
 
 VARIANTS = (
     Variant("clear", secret=False, note=False),
-    Variant("clear+notes", secret=False, note=True),
+    Variant("clear-notes", secret=False, note=True),
     Variant("secret", secret=True, note=False),
-    Variant("secret+notes", secret=True, note=True),
+    Variant("secret-notes", secret=True, note=True),
 )
 
 
@@ -100,7 +101,7 @@ class Probe:
 def probe(stack: Stack, n: int, variant: Variant) -> Probe:
     write_stack(stack, n, variant, probe=True)
     out = stack.preview().output
-    if TOO_LONG in out:
+    if TOO_LONG.search(out):
         return Probe(n, False, None)
     found = SIZE.search(out)
     if "duplicate label" not in out:
