@@ -166,6 +166,7 @@ def test_pack_config_changes_the_limits(pack: Path, stack: Stack, tmp_path: Path
         ({"rcs-allowed-agents": {"agents": "48900"}}, "agents"),
         ({"rcs-allowed-countries": {"countryCodes": [91]}}, "countryCodes"),
         ({"rcs-label-pattern": {"pattern": 7}}, "pattern"),
+        ({"rcs-label-pattern": {"pattern": "("}}, "pattern must be a Python regular expression"),
     ],
     ids=[
         "maximum-string",
@@ -173,6 +174,7 @@ def test_pack_config_changes_the_limits(pack: Path, stack: Stack, tmp_path: Path
         "agents-not-a-list",
         "country-code-number",
         "pattern-number",
+        "pattern-not-a-regex",
     ],
 )
 def test_wrong_typed_pack_config_fails_naming_the_key(
