@@ -59,7 +59,7 @@ VARIANTS = (
     Variant("clear-notes", secret=False, note=True),
     Variant("secret", secret=True, note=False),
     Variant("secret-notes", secret=True, note=True),
-)
+)  # the secret ones take hours on 2 cores (see secret_cost); --secret-cost answers in a minute
 
 
 def layout(n: int, *, probe: bool) -> list[dict[str, Any]]:
@@ -148,10 +148,51 @@ def measure(stack: Stack, variant: Variant) -> dict[str, Any]:
     }
 
 
+def secret_cost(stack: Stack, n: int = 100) -> dict[str, int]:
+    """Config size of N testers with clear and with secret phones, padded by a 100,000-byte
+    note so that the program reports its size. ``config set-all --path --secret`` slows down
+    with every value it writes (minutes for a thousand), so secret ceilings are not bisected:
+    equal sizes here mean equal ceilings."""
+    sizes = {}
+    for variant in (Variant("clear", secret=False, note=False), Variant("secret", True, False)):
+        agents = layout(n, probe=True)
+        agents[0]["testers"][0]["note"] = "p" * 100_000
+        for k, tester in enumerate(agents[0]["testers"], start=1):
+            if not variant.secret:
+                tester["phone"] = formatted(k)
+        stack.set_agents(agents)
+        if variant.secret:
+            pairs = []
+            for j in range(n):
+                path = f"rcs-testers:agents[0].testers[{j}].phone={formatted(j + 1)}"
+                pairs += ["--secret", path]
+            stack.run("config", "set-all", "--path", *pairs, timeout=900).ok()
+        out = stack.preview().output
+        found = SIZE.search(out)
+        if not found:
+            raise SystemExit(f"no size reported for {variant.name}:\n{out[-3000:]}")
+        sizes[variant.name] = int(found.group(1).replace(",", ""))
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", choices=[v.name for v in VARIANTS], action="append")
+    parser.add_argument(
+        "--secret-cost", action="store_true", help="compare 100 clear and 100 secret phones"
+    )
     args = parser.parse_args()
+    if args.secret_cost:
+        env = engine_environ()
+        with tempfile.TemporaryDirectory() as tmp, running_sandbox(db=":memory:") as sandbox:
+            project = Project.create(Path(tmp) / "cost", env)
+            stack = project.stack("cost", sandbox.url, sid=sandbox.sid, api_key=sandbox.api_key)
+            sizes = secret_cost(stack)
+        print(
+            f"100 testers + a 100,000-byte note: {sizes} "
+            f"(difference {sizes['secret'] - sizes['clear']} B)"
+        )
+        return
     chosen = [v for v in VARIANTS if not args.variant or v.name in args.variant]
     env = engine_environ()
     env["PULUMI_SKIP_CHECKPOINTS"] = "true"
