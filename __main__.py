@@ -10,6 +10,7 @@ from rcs_provider.fleet import (
     FleetConfigError,
     clear_phones_warning,
     declare_fleet,
+    fleet_warnings,
     parse_fleet,
     yaml_number_problems,
 )
@@ -33,4 +34,6 @@ warning = clear_phones_warning(
 )
 if warning:
     pulumi.log.warn(warning)
+for warning in fleet_warnings(agents):
+    pulumi.log.warn(f"{source}: {warning}")
 pulumi.export("agents", declare_fleet(agents))

@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from .line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
 from .phone import PhoneNumberError, mask_phone, normalize_phone, redact_digits
 from .provider import normalize_agent, validate_label
 from .resource import RcsTester, RcsTesterArgs, tester_logical_name
@@ -38,6 +39,7 @@ __all__ = [
     "TesterSpec",
     "clear_phones_warning",
     "declare_fleet",
+    "fleet_warnings",
     "parse_fleet",
     "yaml_number_problems",
 ]
@@ -45,16 +47,20 @@ __all__ = [
 #: Google RBM (behind Kaleyra) allows 200 testers per agent in total.
 MAX_TESTERS_PER_AGENT = 200
 AGENT_KEYS = ("agent", "name", "testers")
-TESTER_KEYS = ("label", "phone", "note")
+TESTER_KEYS = ("label", "phone", "note", ALLOW_NON_MOBILE_KEY)
 
 
 @dataclass(frozen=True)
 class TesterSpec:
-    """One declared tester: its label, normalised phone (E.164 digits) and optional note."""
+    """One declared tester: its label, normalised phone (E.164 digits) and optional note.
+
+    ``allow_non_mobile`` (``allowNonMobile: true``) accepts a phone whatever its line type,
+    for numbers that phonenumbers' metadata classifies wrongly; reviews should show it."""
 
     label: str
     phone: str = field(repr=False)
     note: str | None = None
+    allow_non_mobile: bool = False
 
     @property
     def masked(self) -> str:
@@ -264,6 +270,12 @@ def _parse_testers(
         note = node.get("note")
         if note is not None and not isinstance(note, str):
             problems.append(f"{tpath}.note: must be a string, got {_type_name(note)}")
+        allow_non_mobile = _allow_non_mobile(node, tpath, problems)
+        if phone is not None:
+            unreachable = line_type_problem(phone, allow_non_mobile=allow_non_mobile)
+            if unreachable is not None:
+                problems.append(f"{tpath}.phone: {unreachable}")
+                phone = None
         if label is not None:
             key = label.lower()
             if key in labels:
@@ -282,8 +294,31 @@ def _parse_testers(
         if label is None or phone is None:
             ok = False
             continue
-        testers.append(TesterSpec(label, phone, note if isinstance(note, str) else None))
+        testers.append(
+            TesterSpec(label, phone, note if isinstance(note, str) else None, allow_non_mobile)
+        )
     return tuple(testers) if ok else None
+
+
+def _allow_non_mobile(node: Mapping[str, Any], path: str, problems: list[str]) -> bool:
+    value = node.get(ALLOW_NON_MOBILE_KEY, False)
+    if isinstance(value, bool):
+        return value
+    problems.append(
+        f"{path}.{ALLOW_NON_MOBILE_KEY}: must be true or false (unquoted), got {_type_name(value)}"
+    )
+    return False
+
+
+def fleet_warnings(agents: Sequence[AgentSpec]) -> list[str]:
+    """Warnings about a valid fleet, by config path: phones whose line type is unknown."""
+    warnings = []
+    for i, spec in enumerate(agents):
+        for j, tester in enumerate(spec.testers):
+            warning = line_type_warning(tester.phone, allow_non_mobile=tester.allow_non_mobile)
+            if warning is not None:
+                warnings.append(f"agents[{i}].testers[{j}].phone: {warning}")
+    return warnings
 
 
 def _required_label(node: Mapping[str, Any], path: str, problems: list[str]) -> str | None:
@@ -328,7 +363,12 @@ class AgentTesters(pulumi.ComponentResource):
         children = [
             RcsTester(
                 tester_logical_name(spec.agent_no, t.label),
-                RcsTesterArgs(agent_no=spec.agent_no, phoneno=t.phone, label=t.label),
+                RcsTesterArgs(
+                    agent_no=spec.agent_no,
+                    phoneno=t.phone,
+                    label=t.label,
+                    allow_non_mobile=t.allow_non_mobile,
+                ),
                 pulumi.ResourceOptions(parent=self),
             )
             for t in spec.testers

@@ -36,6 +36,7 @@ from .errors import (
     TransportError,
     UnparseableResponseError,
 )
+from .line_type import line_type_problem
 from .phone import mask_phone, normalize_phone
 from .roster import Roster, Sighting
 from .settings import (
@@ -45,12 +46,21 @@ from .settings import (
     settings_from_config,
 )
 
-__all__ = ["TRACEBACKS_ENV", "ProviderError", "TesterProvider", "normalize_agent", "validate_label"]
+__all__ = [
+    "ALLOW_NON_MOBILE_INPUT",
+    "TRACEBACKS_ENV",
+    "ProviderError",
+    "TesterProvider",
+    "normalize_agent",
+    "validate_label",
+]
 
 log = logging.getLogger(__name__)
 _Op = TypeVar("_Op", bound=Callable[..., Any])
 #: Set to show full Python tracebacks in provider errors (for debugging the provider itself).
 TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
+#: Optional input: true accepts a phone whatever its line type (see line_type).
+ALLOW_NON_MOBILE_INPUT = "allow_non_mobile"
 
 #: Process-wide knowledge shared by every provider instance of this engine operation.
 ROSTER = Roster()
@@ -149,7 +159,8 @@ class TesterProvider(ResourceProvider):
 
     @_explained
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate and normalise agent, phone and label; unknown values pass through."""
+        """Validate and normalise agent, phone and label, and refuse a phone that can never
+        receive RCS unless ``allow_non_mobile`` is set; unknown values pass through."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         for key, normalise in _NORMALISERS:
@@ -160,6 +171,12 @@ class TesterProvider(ResourceProvider):
                 inputs[key] = normalise(value)
             except (ValueError, TypeError) as err:  # PhoneNumberError is a ValueError
                 failures.append(CheckFailure(key, f"{key} {err}"))
+        phone_ok = all(failure.property != "phoneno" for failure in failures)
+        if phone_ok and inputs.get("phoneno") not in (None, _UNKNOWN):
+            allowed = news.get(ALLOW_NON_MOBILE_INPUT) is True
+            unreachable = line_type_problem(inputs["phoneno"], allow_non_mobile=allowed)
+            if unreachable is not None:
+                failures.append(CheckFailure("phoneno", f"phoneno {unreachable}"))
         if not failures and _UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
             ROSTER.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
             if not olds:
