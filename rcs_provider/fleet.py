@@ -34,6 +34,7 @@ from .resource import RcsTester, RcsTesterArgs, tester_logical_name
 __all__ = [
     "ALLOW_CLEAR_PHONES_KEY",
     "MAX_TESTERS_PER_AGENT",
+    "REPORTED_ENTRY",
     "AgentSpec",
     "AgentTesters",
     "FleetConfigError",
@@ -63,6 +64,9 @@ class TesterSpec:
     phone: str = field(repr=False)
     note: str | None = None
     allow_non_mobile: bool = False
+    #: Declared as a reference to the stack's phonebook (``rcs-testers:testers``), not inline;
+    #: the same tester either way.
+    from_phonebook: bool = field(default=False, compare=False)
 
     @property
     def masked(self) -> str:
@@ -89,6 +93,17 @@ class FleetConfigError(ValueError):
             f"Unable to read the testers of {source}: {len(self.problems)} problem(s); "
             f"nothing was registered.\n{lines}"
         )
+
+
+class _ReportedEntry:
+    """Stands in a testers list for an entry whose problem is already reported (a phonebook
+    reference that could not be resolved): parsing skips it without a second problem."""
+
+    def __repr__(self) -> str:
+        return "REPORTED_ENTRY"
+
+
+REPORTED_ENTRY = _ReportedEntry()
 
 
 def _type_name(value: object) -> str:
@@ -258,6 +273,9 @@ def _parse_testers(
     ok = True
     for j, node in enumerate(raw):
         tpath = f"{path}[{j}]"
+        if node is REPORTED_ENTRY:
+            ok = False
+            continue
         if not isinstance(node, dict):
             problems.append(f"{tpath}: must be a map with label and phone, got {_type_name(node)}")
             ok = False
@@ -313,6 +331,8 @@ def fleet_warnings(agents: Sequence[AgentSpec]) -> list[str]:
     warnings = []
     for i, spec in enumerate(agents):
         for j, tester in enumerate(spec.testers):
+            if tester.from_phonebook:
+                continue  # warned about once, at its phonebook entry
             warning = line_type_warning(tester.phone, allow_non_mobile=tester.allow_non_mobile)
             if warning is not None:
                 warnings.append(f"agents[{i}].testers[{j}].phone: {warning}")
@@ -346,6 +366,13 @@ def _required_phone(node: Mapping[str, Any], path: str, problems: list[str]) -> 
     except PhoneNumberError as err:
         problems.append(f"{path}.phone: {err}")
         return None
+
+
+#: The same wording and stack-file reading for the phonebook.
+type_name = _type_name
+unknown_key_problems = _unknown_keys
+mapping_value = _mapping_value
+plain_number_problem = _plain_number_problem
 
 
 class AgentTesters(pulumi.ComponentResource):
@@ -411,35 +438,43 @@ def clear_phone_paths(stack_file: Path, key: str) -> list[str]:
 
 
 def clear_phone_problems(
-    paths: Sequence[str], raw: object, *, key: str, allowed: bool
+    paths: Sequence[str],
+    raw: object,
+    *,
+    key: str,
+    allowed: bool,
+    masked: Mapping[str, str] | None = None,
 ) -> tuple[list[str], str | None]:
     """Problems for phones written in clear (``paths``), or with ``allowed`` a warning instead.
 
     Outside the sandbox pod a clear phone is refused: it sits in git, and the engine records
-    the stack config in the state and in every history file of the backend."""
+    the stack config in the state and in every history file of the backend. ``masked`` gives
+    the masked phone of paths outside ``agents`` (the phonebook's)."""
     if not paths:
         return [], None
     namespace = key.split(":", 1)[0]
     if allowed:
-        shown = ", ".join(f"{p} ({_masked_phone_at(raw, p)})" for p in paths)
+        shown = ", ".join(f"{p} ({_masked_phone_at(raw, p, masked)})" for p in paths)
         return [], (
             f"{len(paths)} phone(s) are written in clear ({shown}), so they are stored in clear "
             f"in git and in the state; {namespace}:{ALLOW_CLEAR_PHONES_KEY} accepts that. Set "
             "each with `pulumi config set --secret --path "
-            f"'{key}{paths[0].removeprefix('agents')}' '<number>'` to keep it secret."
+            f"'{namespace}:{paths[0]}' '<number>'` to keep it secret."
         )
     problems = [
-        f"{path}: {_masked_phone_at(raw, path)} is written in clear; outside the sandbox a phone "
-        "must be a secret (the engine stores the stack config in the state): run `pulumi config "
-        f"set --secret --path '{key}{path.removeprefix('agents')}' '<number>'`, or set "
+        f"{path}: {_masked_phone_at(raw, path, masked)} is written in clear; outside the "
+        "sandbox a phone must be a secret (the engine stores the stack config in the state): "
+        f"run `pulumi config set --secret --path '{namespace}:{path}' '<number>'`, or set "
         f"{namespace}:{ALLOW_CLEAR_PHONES_KEY}: true to accept clear phones"
         for path in paths
     ]
     return problems, None
 
 
-def _masked_phone_at(raw: object, path: str) -> str:
+def _masked_phone_at(raw: object, path: str, masked: Mapping[str, str] | None = None) -> str:
     """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
+    if masked is not None and path in masked:
+        return masked[path]
     indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
     try:
         value = raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
