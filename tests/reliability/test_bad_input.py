@@ -406,10 +406,20 @@ CORPUS = [
         expect=(at("agents[0].testers", "must be a list of testers, got dict"),),
     ),
     Case(
-        "tester-entry-is-a-string",
+        "tester-entry-is-a-phone-string",
         [{"agent": "48900", "testers": [formatted(12)]}],
-        expect=(at("agents[0].testers[0]", "must be a map with label and phone, got str"),),
+        expect=(at("agents[0].testers[0]", '"91980XXXXX12" is not a label of testers'),),
         phones=(12,),
+    ),
+    Case(
+        "tester-entry-is-an-unknown-reference",
+        [{"agent": "48900", "testers": ["qa-alcie"]}],
+        expect=(at("agents[0].testers[0]", "unknown tester 'qa-alcie'"),),
+    ),
+    Case(
+        "tester-entry-is-a-number",
+        [{"agent": "48900", "testers": [alice(), 48900]}],
+        expect=(at("agents[0].testers[1]", "must be a label of testers (a string) or a map"),),
     ),
     Case(
         "unknown-key-phoneNo",
