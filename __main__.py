@@ -6,10 +6,10 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
 
-from rcs_provider.fleet import (
+from rcs_provider.components import declare_fleet
+from rcs_provider.config import (
     FleetConfigError,
     clear_phones_warning,
-    declare_fleet,
     parse_fleet,
     yaml_number_problems,
 )

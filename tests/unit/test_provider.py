@@ -5,25 +5,25 @@ update, delete (warning, renamed label). A fake client stands in for HTTP."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from rcs_provider.client import Registration
-from rcs_provider.client import TesterRecord as Record
-from rcs_provider.errors import (
+from rcs_provider.kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
     ConfigurationError,
     TransportError,
     UnparseableResponseError,
 )
-from rcs_provider.provider import ROSTER, ProviderError
+from rcs_provider.kaleyra.parsing import Registration
+from rcs_provider.kaleyra.parsing import TesterRecord as Record
+from rcs_provider.provider import ProviderError
 from rcs_provider.provider import TesterProvider as Provider
+from rcs_provider.roster import Roster
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker, as it arrives
 PHONE = "919800000001"
 
 
@@ -60,11 +60,10 @@ class FakeClient:
         return Registration(new_id, phoneno, agent_no, False, "RCS902", "sent")
 
 
-@pytest.fixture(autouse=True)
-def fresh_roster() -> Iterator[None]:
-    ROSTER.clear()
-    yield
-    ROSTER.clear()
+@pytest.fixture
+def roster() -> Roster:
+    """This test's process-wide view: every provider of one test shares it, as in the engine."""
+    return Roster()
 
 
 @pytest.fixture
@@ -73,10 +72,8 @@ def fake() -> FakeClient:
 
 
 @pytest.fixture
-def provider(fake: FakeClient) -> Provider:
-    p = Provider()
-    p._client = fake  # type: ignore[assignment]
-    return p
+def provider(fake: FakeClient, roster: Roster) -> Provider:
+    return Provider(client=fake, roster=roster)
 
 
 def props(label: str = "qa-alice", phone: str = PHONE, agent: str = "48900") -> dict[str, Any]:
