@@ -32,16 +32,6 @@ from ..domain import (
 )
 from ..kaleyra.settings import SANDBOX_POD
 
-__all__ = [
-    "AGENT_KEYS",
-    "TESTER_KEYS",
-    "AgentSpec",
-    "FleetConfigError",
-    "TesterSpec",
-    "clear_phones_warning",
-    "parse_fleet",
-]
-
 AGENT_KEYS = ("agent", "name", "testers")
 TESTER_KEYS = ("label", "phone", "note")
 

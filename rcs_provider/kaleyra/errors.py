@@ -54,7 +54,7 @@ MAY_HAVE_REGISTERED_HINT = (
 )
 UNCONFIRMED_REGISTRATION_HINT = (
     "The tester may or may not be registered; check the agent's testers in the Kaleyra "
-    "console before registering again (an existing registration can be adopted)."
+    "console before registering again."
 )
 
 

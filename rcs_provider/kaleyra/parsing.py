@@ -8,6 +8,7 @@ fits. Pure functions of parsed JSON: no HTTP and no errors raised here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -54,11 +55,7 @@ class Registration:
     message: str | None
 
     def __repr__(self) -> str:
-        return (
-            f"Registration(id={self.id!r}, phoneno={mask_phone(self.phoneno)!r}, "
-            f"agent_no={self.agent_no!r}, override_dcs_check={self.override_dcs_check!r}, "
-            f"code={self.code!r}, message={self.message!r})"
-        )
+        return _masked_repr(self)
 
 
 @dataclass(frozen=True)
@@ -70,10 +67,14 @@ class TesterRecord:
     id: str | None
 
     def __repr__(self) -> str:
-        return (
-            f"TesterRecord(phoneno={mask_phone(self.phoneno)!r}, status={self.status!r}, "
-            f"id={self.id!r})"
-        )
+        return _masked_repr(self)
+
+
+def _masked_repr(record: Registration | TesterRecord) -> str:
+    """The dataclass repr with ``phoneno`` masked (reprs end up in logs and tracebacks)."""
+    shown = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    shown["phoneno"] = mask_phone(record.phoneno)
+    return f"{type(record).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
 
 def load_json(body: bytes, default: object = None) -> Any:

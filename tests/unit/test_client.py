@@ -198,8 +198,7 @@ def test_register_malformed_json(rsps: responses.RequestsMock, client: KaleyraCl
     assert str(info.value) == (
         "Unable to register tester qa-alice for agent 48900: Kaleyra answered 200 with a body "
         "that is not JSON. The tester may or may not be registered; check the agent's testers "
-        "in the Kaleyra console before registering again (an existing registration can be "
-        "adopted)."
+        "in the Kaleyra console before registering again."
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -287,3 +289,13 @@ def test_plain_scalars_yaml_changes_are_flagged(tmp_path: Any, text: str) -> Non
     stack = tmp_path / "s.yaml"
     stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
     assert len(yaml_number_problems(stack, "k")) == 1
+
+
+def test_config_parsing_loads_neither_pulumi_nor_http() -> None:
+    """The config model is pure: parsing a stack's testers imports no Pulumi and no HTTP."""
+    code = (
+        "import sys; import rcs_provider.config; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'requests', 'urllib3'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

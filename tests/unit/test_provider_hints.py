@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
+from typing import Any
 
 import dill
 import pytest
@@ -14,9 +15,8 @@ import responses
 from rcs_provider.kaleyra.client import KaleyraClient
 from rcs_provider.kaleyra.errors import (
     MAY_HAVE_REGISTERED_HINT,
-    AuthenticationError,
+    KaleyraError,
     TransportError,
-    UnparseableResponseError,
 )
 from rcs_provider.kaleyra.settings import ClientSettings
 from rcs_provider.provider import TesterProvider as Provider
@@ -26,12 +26,6 @@ from rcs_provider.roster import PROCESS_ROSTER, Roster
 BASE = "https://rcs-api.in.kaleyra.io/v1/SID1/rcs/agenttester"
 PHONE = "919530000092"
 EMPTY_LIST = {"code": "RCS903", "data": {"testers": []}}
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -45,31 +39,31 @@ def props() -> dict[str, str]:
     return {"agent_no": "48900", "phoneno": PHONE, "label": "qa-alice"}
 
 
-def test_a_rejected_api_key_names_the_pulumi_command(
-    rsps: responses.RequestsMock, provider: Provider
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            {"json": {}, "status": 401},
+            "Kaleyra rejected the api-key (401). "
+            "Set it with `pulumi config set --secret kaleyra:apiKey <key>`.",
+        ),
+        (
+            {"body": b'{"data": {"id": ', "status": 200},
+            "Kaleyra answered 200 with a body that is not JSON. The tester may or may not be "
+            "registered; check the agent's testers in the Kaleyra console, then run `pulumi up` "
+            "again (it adopts an existing registration).",
+        ),
+    ],
+)
+@responses.activate
+def test_register_failures_name_the_pulumi_step(
+    provider: Provider, answer: dict[str, Any], expected: str
 ) -> None:
-    rsps.get(f"{BASE}/testersbyagent", json=EMPTY_LIST)
-    rsps.post(f"{BASE}/register", json={}, status=401)
-    with pytest.raises(AuthenticationError) as info:
+    responses.get(f"{BASE}/testersbyagent", json=EMPTY_LIST)
+    responses.post(f"{BASE}/register", **answer)
+    with pytest.raises(KaleyraError) as info:
         provider.create(props())
-    assert str(info.value) == (
-        "Unable to register tester qa-alice for agent 48900: Kaleyra rejected the api-key "
-        "(401). Set it with `pulumi config set --secret kaleyra:apiKey <key>`."
-    )
-
-
-def test_an_unconfirmed_registration_says_to_run_pulumi_up_again(
-    rsps: responses.RequestsMock, provider: Provider
-) -> None:
-    rsps.get(f"{BASE}/testersbyagent", json=EMPTY_LIST)
-    rsps.post(f"{BASE}/register", body=b'{"data": {"id": ', status=200)
-    with pytest.raises(UnparseableResponseError) as info:
-        provider.create(props())
-    assert str(info.value) == (
-        "Unable to register tester qa-alice for agent 48900: Kaleyra answered 200 with a body "
-        "that is not JSON. The tester may or may not be registered; check the agent's testers "
-        "in the Kaleyra console, then run `pulumi up` again (it adopts an existing registration)."
-    )
+    assert str(info.value) == f"Unable to register tester qa-alice for agent 48900: {expected}"
 
 
 def test_a_post_that_may_have_landed_says_to_run_pulumi_up_again() -> None:
@@ -86,8 +80,9 @@ def test_a_post_that_may_have_landed_says_to_run_pulumi_up_again() -> None:
     )
 
 
-def test_other_hints_are_kept(rsps: responses.RequestsMock, provider: Provider) -> None:
-    rsps.get(f"{BASE}/testersbyagent", body=requests.exceptions.ReadTimeout())
+@responses.activate
+def test_other_hints_are_kept(provider: Provider) -> None:
+    responses.get(f"{BASE}/testersbyagent", body=requests.exceptions.ReadTimeout())
     with pytest.raises(TransportError) as info:
         provider.read("id-1", props())
     assert str(info.value).endswith("Retry later; if Kaleyra is slow, raise kaleyra:readTimeout.")
