@@ -153,7 +153,7 @@ class TesterProvider(ResourceProvider):
     @property
     def roster(self) -> Roster:
         """What this process knows of each agent's testers (shared unless one was handed in)."""
-        return self._roster or PROCESS_ROSTER
+        return PROCESS_ROSTER if self._roster is None else self._roster
 
     # -- check / diff ------------------------------------------------------------------------
 
