@@ -3,22 +3,26 @@ components to :mod:`rcs_provider.components`. New code imports from those."""
 
 from .components import AgentTesters, declare_fleet
 from .config import (
+    ALLOW_CLEAR_PHONES_KEY,
     AgentSpec,
     FleetConfigError,
     TesterSpec,
-    clear_phones_warning,
+    clear_phone_paths,
+    clear_phone_problems,
     parse_fleet,
     yaml_number_problems,
 )
 from .domain import MAX_TESTERS_PER_AGENT
 
 __all__ = [
+    "ALLOW_CLEAR_PHONES_KEY",
     "MAX_TESTERS_PER_AGENT",
     "AgentSpec",
     "AgentTesters",
     "FleetConfigError",
     "TesterSpec",
-    "clear_phones_warning",
+    "clear_phone_paths",
+    "clear_phone_problems",
     "declare_fleet",
     "parse_fleet",
     "yaml_number_problems",

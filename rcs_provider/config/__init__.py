@@ -2,23 +2,22 @@
 and read what only the stack file's text shows."""
 
 from .model import (
-    AGENT_KEYS,
-    TESTER_KEYS,
+    ALLOW_CLEAR_PHONES_KEY,
     AgentSpec,
     FleetConfigError,
     TesterSpec,
-    clear_phones_warning,
+    clear_phone_problems,
     parse_fleet,
 )
-from .stackfile import yaml_number_problems
+from .stackfile import clear_phone_paths, yaml_number_problems
 
 __all__ = [
-    "AGENT_KEYS",
-    "TESTER_KEYS",
+    "ALLOW_CLEAR_PHONES_KEY",
     "AgentSpec",
     "FleetConfigError",
     "TesterSpec",
-    "clear_phones_warning",
+    "clear_phone_paths",
+    "clear_phone_problems",
     "parse_fleet",
     "yaml_number_problems",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,6 @@ from ..domain import (
     redact_digits,
     validate_label,
 )
-from ..kaleyra.settings import SANDBOX_POD
 
 AGENT_KEYS = ("agent", "name", "testers")
 TESTER_KEYS = ("label", "phone", "note")
@@ -249,13 +249,43 @@ def _required_phone(node: Mapping[str, Any], path: str, problems: list[str]) -> 
         return None
 
 
-def clear_phones_warning(source: str, key: str, *, secret: bool, pod: str | None) -> str | None:
-    """The warning to show when phones are written in clear outside the sandbox: the engine
-    records the stack config in the state too (as the dynamic provider's configuration)."""
-    if secret or pod == SANDBOX_POD:
-        return None
-    return (
-        f"{source}: the phones under {key} are written in clear, so they are also stored in "
-        "clear in the state (the engine records the stack config with the provider). Set each "
-        f"with `pulumi config set --secret --path '{key}[0].testers[0].phone' <number>`."
-    )
+#: Stack config key that accepts phones written in clear outside the sandbox (with a warning).
+ALLOW_CLEAR_PHONES_KEY = "allowClearPhones"
+
+
+def clear_phone_problems(
+    paths: Sequence[str], raw: object, *, key: str, allowed: bool
+) -> tuple[list[str], str | None]:
+    """Problems for phones written in clear (``paths``), or with ``allowed`` a warning instead.
+
+    Outside the sandbox pod a clear phone is refused: it sits in git, and the engine records
+    the stack config in the state and in every history file of the backend."""
+    if not paths:
+        return [], None
+    namespace = key.split(":", 1)[0]
+    if allowed:
+        shown = ", ".join(f"{p} ({_masked_phone_at(raw, p)})" for p in paths)
+        return [], (
+            f"{len(paths)} phone(s) are written in clear ({shown}), so they are stored in clear "
+            f"in git and in the state; {namespace}:{ALLOW_CLEAR_PHONES_KEY} accepts that. Set "
+            "each with `pulumi config set --secret --path "
+            f"'{key}{paths[0].removeprefix('agents')}' '<number>'` to keep it secret."
+        )
+    problems = [
+        f"{path}: {_masked_phone_at(raw, path)} is written in clear; outside the sandbox a phone "
+        "must be a secret (the engine stores the stack config in the state): run `pulumi config "
+        f"set --secret --path '{key}{path.removeprefix('agents')}' '<number>'`, or set "
+        f"{namespace}:{ALLOW_CLEAR_PHONES_KEY}: true to accept clear phones"
+        for path in paths
+    ]
+    return problems, None
+
+
+def _masked_phone_at(raw: object, path: str) -> str:
+    """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
+    indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
+    try:
+        value = raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
+        return mask_phone(normalize_phone(value))
+    except (LookupError, TypeError, ValueError):
+        return "an invalid number"

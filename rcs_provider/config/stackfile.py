@@ -1,4 +1,5 @@
-"""What only the stack file's text shows: numbers that YAML changed before the program saw them."""
+"""What only the stack file's text shows: numbers that YAML changed before the program saw
+them, and phones written in clear rather than as ``secure:`` values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import yaml
 
 from ..domain import redact_digits
 
-__all__ = ["yaml_number_problems"]
+__all__ = ["clear_phone_paths", "yaml_number_problems"]
 
 
 def yaml_number_problems(stack_file: Path, key: str) -> list[str]:
@@ -18,12 +19,8 @@ def yaml_number_problems(stack_file: Path, key: str) -> list[str]:
     The engine hands the program decoded values: ``agent: 04890`` arrives as ``4890`` and
     ``agent: 0xBEEF`` as ``48879``. Only the stack file's text shows it, so it is read here.
     A file that is missing or not plain YAML yields no problem (the engine reports those)."""
-    try:
-        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    agents = _mapping_value(_mapping_value(root, "config"), key)
-    if not isinstance(agents, yaml.SequenceNode):
+    agents = _agents_node(stack_file, key)
+    if agents is None:
         return []
     problems = []
     for i, agent in enumerate(agents.value):
@@ -64,3 +61,29 @@ def _plain_number_problem(node: yaml.Node | None, path: str) -> list[str]:
         f"{path}: written without quotes as {shown}, which YAML may read as a different "
         f'number: quote it ("{shown}")'
     ]
+
+
+def clear_phone_paths(stack_file: Path, key: str) -> list[str]:
+    """Config paths (``agents[i].testers[j].phone``) of the phones the stack file holds in
+    clear, i.e. not as the ``secure:`` value that ``pulumi config set --secret`` writes.
+
+    Decided per phone from the file itself: the engine only says whether any part of a key is
+    secret, and one secret phone must not hide the clear ones beside it. A file that is
+    missing or not plain YAML yields nothing (the engine reports those)."""
+    agents = _agents_node(stack_file, key)
+    paths = []
+    for i, agent in enumerate(agents.value if agents is not None else []):
+        testers = _mapping_value(agent, "testers")
+        for j, tester in enumerate(testers.value if isinstance(testers, yaml.SequenceNode) else []):
+            if isinstance(_mapping_value(tester, "phone"), yaml.ScalarNode):
+                paths.append(f"agents[{i}].testers[{j}].phone")
+    return paths
+
+
+def _agents_node(stack_file: Path, key: str) -> yaml.SequenceNode | None:
+    try:
+        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    agents = _mapping_value(_mapping_value(root, "config"), key)
+    return agents if isinstance(agents, yaml.SequenceNode) else None

@@ -1,4 +1,4 @@
-"""The typed error tree and the one status -> error map (rcs_provider.errors)."""
+"""The typed error tree and the one status -> error map (rcs_provider.kaleyra.errors)."""
 
 from __future__ import annotations
 

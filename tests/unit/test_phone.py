@@ -1,4 +1,4 @@
-"""Phone normalisation, masking and redaction (rcs_provider.phone)."""
+"""Phone normalisation, masking and redaction (rcs_provider.domain)."""
 
 from __future__ import annotations
 
