@@ -135,14 +135,15 @@ class TesterProvider(ResourceProvider):
 
     @_explained
     def configure(self, req: ConfigureRequest) -> None:
-        """Build the client from ``kaleyra:*`` config (errors name the key to set)."""
+        """Build the client from ``kaleyra:*`` config (errors name the key to set), unless one
+        was handed in, and read the new-tester budget."""
         if not os.environ.get(TRACEBACKS_ENV):
             # This process serves only dynamic providers; the engine prints the traceback
             # text of a failed call, and our messages are written to stand alone.
             sys.tracebacklimit = 0
-        self._budget = new_tester_budget_from_config(req.config.get)
         if self._client is None:
             self._client = KaleyraClient(settings_from_config(req.config.get))
+        self._budget = new_tester_budget_from_config(req.config.get)
 
     @property
     def client(self) -> TesterClient:
