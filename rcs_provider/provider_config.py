@@ -70,7 +70,9 @@ def settings_from_config(
     try:
         return settings_from_values(get, environ)
     except ConfigurationError as err:
-        lines = [f"{key} {message}: {config_fix(key)}" for key, message in err.problems]
+        lines = [
+            f"{key}: {message}; set it with {config_fix(key)}" for key, message in err.problems
+        ]
         raise ConfigurationError(
             "Unable to configure the Kaleyra provider:\n  - " + "\n  - ".join(lines),
             key=err.key,

@@ -132,8 +132,8 @@ class ConfigurationError(KaleyraError, ValueError):
 
     @classmethod
     def of(cls, problems: Sequence[tuple[str, str]]) -> ConfigurationError:
-        """One error listing ``problems``, as ``<key> <what is wrong>; ...``."""
-        text = "; ".join(f"{key} {message}" for key, message in problems)
+        """One error listing ``problems``, as ``<key>: <what is wrong>; ...``."""
+        text = "; ".join(f"{key}: {message}" for key, message in problems)
         return cls(text, key=problems[0][0], problems=problems)
 
     def _text(self) -> str:

@@ -271,7 +271,7 @@ def _check_base_url(base_url: str) -> str:
         raise fail("must not contain a query or fragment")
     if scheme == "http" and not is_loopback(host):
         raise fail(
-            f"may use http:// only for a loopback host (127.0.0.1, ::1, localhost), "
+            f"http:// is only allowed for a loopback host (127.0.0.1, ::1, localhost), "
             f"not {host}; use https://"
         )
     return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -650,7 +650,7 @@ def test_invalid_settings(overrides: dict[str, Any], key: str, fragment: str) ->
     with pytest.raises(ConfigurationError) as info:
         settings(**overrides)
     assert info.value.key == key
-    assert str(info.value).startswith(f"{key} ")
+    assert str(info.value).startswith(f"{key}: ")
     assert fragment in str(info.value)
     assert "abc" not in str(info.value)
 
@@ -659,7 +659,7 @@ def test_sandbox_without_base_url_text() -> None:
     with pytest.raises(ConfigurationError) as info:
         settings(pod="sandbox")
     assert str(info.value) == (
-        "kaleyra:baseUrl is not set: pod 'sandbox' needs a base URL (http://127.0.0.1:<port>)"
+        "kaleyra:baseUrl: is not set: pod 'sandbox' needs a base URL (http://127.0.0.1:<port>)"
     )
 
 
@@ -667,7 +667,7 @@ def test_http_non_loopback_text() -> None:
     with pytest.raises(ConfigurationError) as info:
         settings(base_url="http://rcs-api.in.kaleyra.io")
     assert str(info.value) == (
-        "kaleyra:baseUrl may use http:// only for a loopback host (127.0.0.1, ::1, "
+        "kaleyra:baseUrl: http:// is only allowed for a loopback host (127.0.0.1, ::1, "
         "localhost), not rcs-api.in.kaleyra.io; use https://"
     )
 
@@ -677,9 +677,9 @@ def test_every_problem_is_listed() -> None:
         settings(sid="", connect_timeout=0, list_method="PUT")
     assert info.value.key == "kaleyra:sid"
     assert str(info.value) == (
-        "kaleyra:sid is not set; "
-        "kaleyra:listMethod must be GET or POST, got 'PUT'; "
-        "kaleyra:connectTimeout must be a positive number of seconds, got 0"
+        "kaleyra:sid: is not set; "
+        "kaleyra:listMethod: must be GET or POST, got 'PUT'; "
+        "kaleyra:connectTimeout: must be a positive number of seconds, got 0"
     )
 
 

@@ -108,9 +108,11 @@ def test_configure_without_credentials_names_the_keys(monkeypatch: pytest.Monkey
     with pytest.raises(ConfigurationError) as info:
         Provider().configure(ConfigureRequest(Config({}, "rcs-testers")))
     text = str(info.value)
-    assert "kaleyra:sid is not set: `pulumi config set kaleyra:sid <account SID>`" in text
+    assert (
+        "kaleyra:sid: is not set; set it with `pulumi config set kaleyra:sid <account SID>`" in text
+    )
     assert "`pulumi config set --secret kaleyra:apiKey <key>`" in text
-    assert "kaleyra:pod is not set" in text
+    assert "kaleyra:pod: is not set" in text
 
 
 def test_client_before_configure_is_a_clear_bug() -> None:
