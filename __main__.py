@@ -6,21 +6,19 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime.config import get_config
 
-from rcs_provider.client import SANDBOX_POD
-from rcs_provider.fleet import (
+from rcs_provider.components import declare_fleet
+from rcs_provider.config import (
     ALLOW_CLEAR_PHONES_KEY,
+    PHONEBOOK_NAME,
     FleetConfigError,
     clear_phone_paths,
     clear_phone_problems,
-    declare_fleet,
-    yaml_number_problems,
-)
-from rcs_provider.phonebook import (
-    PHONEBOOK_NAME,
     parse_stack_testers,
     phonebook_clear_phones,
     phonebook_yaml_number_problems,
+    yaml_number_problems,
 )
+from rcs_provider.kaleyra.settings import SANDBOX_POD
 
 source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
 key = f"{pulumi.get_project()}:agents"

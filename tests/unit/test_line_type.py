@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
-from rcs_provider.fleet import AgentSpec, FleetConfigError, TesterSpec, fleet_warnings, parse_fleet
+from rcs_provider.config import AgentSpec, FleetConfigError, TesterSpec, fleet_warnings, parse_fleet
+from rcs_provider.domain import mask_phone, normalize_phone
 from rcs_provider.line_type import RcsReach, line_type, line_type_problem, line_type_warning
-from rcs_provider.phone import mask_phone, normalize_phone
 from rcs_provider.provider import TesterProvider
 
 SRC = "stacks/Pulumi.dev.yaml"

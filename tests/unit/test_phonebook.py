@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.fleet import FleetConfigError, clear_phone_problems, parse_fleet
-from rcs_provider.phonebook import (
+from rcs_provider.config import (
+    FleetConfigError,
     StackTesters,
+    clear_phone_problems,
+    parse_fleet,
     parse_stack_testers,
     phonebook_clear_phones,
-    phonebook_path,
     phonebook_yaml_number_problems,
 )
+from rcs_provider.config.phonebook import phonebook_path
 from support.fleet_data import formatted, phone
 
 SRC = "stacks/Pulumi.dev.yaml"

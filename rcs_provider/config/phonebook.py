@@ -23,24 +23,18 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .fleet import (
+from ..domain import PhoneNumberError, mask_phone, normalize_phone, redact_digits, validate_label
+from ..line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
+from .model import (
     REPORTED_ENTRY,
     AgentSpec,
     fleet_warnings,
-    mapping_value,
     parse_fleet,
-    plain_number_problem,
     type_name,
     unknown_key_problems,
 )
-from .line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
-from .phone import PhoneNumberError, mask_phone, normalize_phone, redact_digits
-from .provider import validate_label
 
 __all__ = [
     "PERSON_KEYS",
@@ -50,9 +44,7 @@ __all__ = [
     "StackTesters",
     "parse_phonebook",
     "parse_stack_testers",
-    "phonebook_clear_phones",
     "phonebook_path",
-    "phonebook_yaml_number_problems",
     "resolve_references",
 ]
 
@@ -322,47 +314,3 @@ def parse_stack_testers(
         for i, agent in enumerate(agents)
     )
     return StackTesters(marked, (*fleet_warnings(marked), *resolution.warnings))
-
-
-def phonebook_yaml_number_problems(stack_file: Path, key: str) -> list[str]:
-    """Phonebook phones written without quotes that YAML reads as a different number."""
-    problems = []
-    for path, node in _phone_nodes(stack_file, key):
-        problems += plain_number_problem(node, path)
-    return problems
-
-
-def phonebook_clear_phones(stack_file: Path, key: str, phonebook_raw: object) -> dict[str, str]:
-    """The phonebook's phones written in clear in the stack file: path -> masked phone."""
-    people = phonebook_raw if isinstance(phonebook_raw, dict) else {}
-    clear = {}
-    for path, node in _phone_nodes(stack_file, key):
-        if isinstance(node, yaml.ScalarNode):
-            label = next((str(k) for k in people if f"{phonebook_path(str(k))}.phone" == path), "")
-            clear[path] = _masked_phone_of(people.get(label))
-    return clear
-
-
-def _masked_phone_of(entry: object) -> str:
-    try:
-        return mask_phone(normalize_phone(entry["phone"]))  # type: ignore[index]
-    except (LookupError, TypeError, ValueError):
-        return "an invalid number"
-
-
-def _phone_nodes(stack_file: Path, key: str) -> list[tuple[str, yaml.Node]]:
-    """``(testers.<label>.phone, its YAML node)`` for each phonebook entry of the stack file.
-    A file that is missing or not plain YAML yields nothing (the engine reports those)."""
-    try:
-        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    phonebook = mapping_value(mapping_value(root, "config"), key)
-    if not isinstance(phonebook, yaml.MappingNode):
-        return []
-    nodes = []
-    for label, entry in phonebook.value:
-        phone = mapping_value(entry, "phone")
-        if isinstance(label, yaml.ScalarNode) and phone is not None:
-            nodes.append((f"{phonebook_path(str(label.value))}.phone", phone))
-    return nodes
