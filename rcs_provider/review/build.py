@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -29,25 +30,40 @@ def build_review(project_dir: Path, *, base_ref: str | None, decrypt: bool = Fal
         if before_text == after_text:
             continue
         source = sources.source(stack)
-
-        def version(text: str | None, *, at_base: bool, stack: str = stack) -> StackVersion | None:
-            if text is None:
-                return None
-            decrypted = (
-                decrypted_agents(project_dir, stack, text, project=project, at_base=at_base)
-                if decrypt
-                else None
-            )
-            return read_stack_version(stack, source, text, project=project, decrypted=decrypted)
-
-        base = version(before_text, at_base=True)
-        head = version(after_text, at_base=False)
+        reader = _VersionReader(project_dir, project, stack, source, decrypt=decrypt)
+        base = reader.read(before_text, at_base=True)
+        head = reader.read(after_text, at_base=False)
         review = diff_stack(base, head)
         check_stack(review, head)
         stacks.append(review)
     return Review(
         base=sources.base.ref, base_commit=sources.base.commit, stacks=stacks, decrypted=decrypt
     )
+
+
+@dataclass(frozen=True)
+class _VersionReader:
+    """Reads one stack's versions, decrypted by the engine when asked to."""
+
+    project_dir: Path
+    project: str
+    stack: str
+    source: str
+    decrypt: bool
+
+    def read(self, text: str | None, *, at_base: bool) -> StackVersion | None:
+        if text is None:
+            return None
+        decrypted = (
+            decrypted_agents(
+                self.project_dir, self.stack, text, project=self.project, at_base=at_base
+            )
+            if self.decrypt
+            else None
+        )
+        return read_stack_version(
+            self.stack, self.source, text, project=self.project, decrypted=decrypted
+        )
 
 
 def project_name(project_dir: Path) -> str:

@@ -137,7 +137,9 @@ def _stack_files_at(project_dir: Path, commit: str) -> dict[str, str]:
 def _commit(project_dir: Path, ref: str) -> str | None:
     if ref.startswith("-"):
         return None
-    found = _git(project_dir, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    found = _git(
+        project_dir, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+    )
     return found.stdout.strip() if found.returncode == 0 else None
 
 

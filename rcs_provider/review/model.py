@@ -144,6 +144,11 @@ class Review:
         return any(s.has_tester_changes for s in self.stacks)
 
     @property
+    def is_quiet(self) -> bool:
+        """Nothing to say: no tester change, no warning, no problem."""
+        return not any(s.has_tester_changes or s.warnings or s.problems for s in self.stacks)
+
+    @property
     def compared_secrets_by_ciphertext(self) -> bool:
         return any(c.secret_compared for s in self.stacks for c in s.changes)
 

@@ -65,14 +65,17 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
+def _line(text: str) -> str:
+    return text.replace("\n", " ")
+
+
 def _agent_cell(agent: AgentReview) -> str:
     return f"{agent.agent} ({_cell(agent.name)})" if agent.name else agent.agent
 
 
 def to_markdown(review: Review) -> str:
-    if not review.has_tester_changes and not review.has_problems:
-        if not any(s.warnings for s in review.stacks):
-            return _nothing(review)
+    if review.is_quiet:
+        return _nothing(review)
     lines = [
         "### RCS tester changes",
         "",
@@ -94,19 +97,23 @@ def to_markdown(review: Review) -> str:
             + [_markdown_row(agent, change) for change in agent.changes]
         ]
         if rows:
-            lines += ["", "| agent | change | label | phone | action |", "| --- | --- | --- | --- | --- |"]
+            lines += [
+                "",
+                "| agent | change | label | phone | action |",
+                "| --- | --- | --- | --- | --- |",
+            ]
             lines += rows
         else:
             lines += ["", "No tester changes."]
         if stack.warnings:
-            lines += ["", "**Warnings**", ""] + [f"- {_cell(w)}" for w in stack.warnings]
+            lines += ["", "**Warnings**", ""] + [f"- {_line(w)}" for w in stack.warnings]
         if stack.problems:
             lines += ["", "**Problems** (`pulumi preview` fails with these)", "", "```"]
-            lines += stack.problems + ["```"]
+            lines += [*stack.problems, "```"]
     actions = review.actions()
     if actions:
         lines += ["", "#### Needs a person", ""]
-        lines += [f"- [ ] **{stack}**: {_cell(action)}" for stack, action in actions]
+        lines += [f"- [ ] **{stack}**: {_line(action)}" for stack, action in actions]
     lines += [f"\n{note}" for note in _notes(review)]
     return "\n".join(lines) + "\n"
 
@@ -126,9 +133,8 @@ def _markdown_row(agent: AgentReview, change: Change) -> str:
 
 
 def to_text(review: Review) -> str:
-    if not review.has_tester_changes and not review.has_problems:
-        if not any(s.warnings for s in review.stacks):
-            return _nothing(review)
+    if review.is_quiet:
+        return _nothing(review)
     lines = [f"RCS tester changes against {_compared(review)}", _summary(review)]
     for stack in _shown_stacks(review):
         status = _STACK_STATUS[stack.status]
@@ -136,7 +142,9 @@ def to_text(review: Review) -> str:
         lines += ["", f"{stack.stack}{f' ({status})' if status else ''}: {stack.source}{pod}"]
         for agent in stack.agents:
             name = f" ({agent.name})" if agent.name else ""
-            status_text = f": {_AGENT_STATUS[agent.status]}" if agent.status in _AGENT_STATUS else ""
+            status_text = (
+                f": {_AGENT_STATUS[agent.status]}" if agent.status in _AGENT_STATUS else ""
+            )
             lines.append(f"  agent {agent.agent}{name}{status_text}")
             for change in agent.changes:
                 lines.append(f"    {change.label:<20} {change.phone:<14} {change.effect}")

@@ -38,11 +38,13 @@ __all__ = [
 ]
 
 SECURE = "secure"
-#: Placeholders for secret phones: UK numbers reserved for fiction (Ofcom's 07700 900xxx),
-#: valid for ``phonenumbers`` and never anybody's phone.
-_PLACEHOLDER_BASE = 447700900000
-_PLACEHOLDER_COUNT = 1000
-_PLACEHOLDER_MASK = re.compile(r"44770X{5}[0-9]{2}")
+#: Placeholders for secret phones: North American 555-0100..0199 numbers, reserved for
+#: fiction, valid for ``phonenumbers`` and never anybody's phone. 600 of them; an agent holds
+#: at most 200 testers.
+_PLACEHOLDERS = tuple(
+    f"1{area}5550{line}" for area in (202, 212, 213, 312, 415, 617) for line in range(100, 200)
+)
+_PLACEHOLDER_MASK = re.compile(r"1[0-9]{2}X{6}[0-9]{2}")
 
 
 def agent_number(value: object) -> str | None:
@@ -81,9 +83,7 @@ def validation_problems(agents: object, *, source: str, key: str, text: str) -> 
     its decoded ``<project>:agents`` value, with secret phones still encrypted."""
     with_placeholders, secret_masks = _placeholders_for_secret_phones(agents)
     try:
-        parse_fleet(
-            with_placeholders, source=source, extra_problems=_number_problems(text, key)
-        )
+        parse_fleet(with_placeholders, source=source, extra_problems=_number_problems(text, key))
     except FleetConfigError as err:
         return [_unmask_placeholders(p, secret_masks) for p in err.problems]
     return []
@@ -119,8 +119,7 @@ def _placeholders_for_secret_phones(agents: object) -> tuple[object, set[str]]:
             if ciphertext is None:
                 continue
             if ciphertext not in by_ciphertext:
-                index = len(by_ciphertext) % _PLACEHOLDER_COUNT
-                by_ciphertext[ciphertext] = str(_PLACEHOLDER_BASE + index)
+                by_ciphertext[ciphertext] = _PLACEHOLDERS[len(by_ciphertext) % len(_PLACEHOLDERS)]
             tester["phone"] = by_ciphertext[ciphertext]
         placeholders.update(by_ciphertext.values())
     masks = {mask_phone(p) for p in placeholders} - clear_masks
@@ -141,6 +140,7 @@ def _testers(agent: object) -> list[dict[str, Any]]:
 
 def secure_value(value: object) -> str | None:
     """The ciphertext of a ``{secure: v1:...}`` config value, or None for a clear value."""
-    if isinstance(value, dict) and set(value) == {SECURE} and isinstance(value[SECURE], str):
-        return value[SECURE]
+    if isinstance(value, dict) and set(value) == {SECURE}:
+        ciphertext = value[SECURE]
+        return ciphertext if isinstance(ciphertext, str) else None
     return None

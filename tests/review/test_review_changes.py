@@ -41,7 +41,10 @@ def changed(repo: StackRepo, agents: list[dict[str, Any]]) -> list[dict[str, Any
     data = to_json_data(build_review(repo.root, base_ref="main"))
     assert [s["stack"] for s in data["stacks"]] == ["prod"]
     return [
-        {"agent": a["agent"], **c} for s in data["stacks"] for a in s["agents"] for c in a["changes"]
+        {"agent": a["agent"], **c}
+        for s in data["stacks"]
+        for a in s["agents"]
+        for c in a["changes"]
     ]
 
 
@@ -55,7 +58,13 @@ def with_testers(agent_no: str, testers: list[dict[str, Any]]) -> list[dict[str,
 def test_added_clear_tester_sends_an_invitation(repo: StackRepo) -> None:
     testers = [*BASE_AGENTS[1]["testers"], {"label": "qa-eve", "phone": formatted(5)}]
     assert changed(repo, with_testers("20700", testers)) == [
-        {"agent": "20700", "kind": "added", "label": "qa-eve", "phone": "91980XXXXX05", "invitation": True}
+        {
+            "agent": "20700",
+            "kind": "added",
+            "label": "qa-eve",
+            "phone": "91980XXXXX05",
+            "invitation": True,
+        }
     ]
 
 
@@ -97,7 +106,10 @@ def test_renamed_clear_tester_is_matched_by_normalised_number(repo: StackRepo) -
 
 
 def test_phone_changed_is_a_new_invitation_and_an_action(repo: StackRepo) -> None:
-    testers = [{"label": "qa-alice", "phone": formatted(7), "note": "Pixel 8"}, BASE_AGENTS[0]["testers"][1]]
+    testers = [
+        {"label": "qa-alice", "phone": formatted(7), "note": "Pixel 8"},
+        BASE_AGENTS[0]["testers"][1],
+    ]
     assert changed(repo, with_testers("48900", testers)) == [
         {
             "agent": "48900",
@@ -117,7 +129,11 @@ def test_re_encrypted_secret_shows_as_phone_changed_with_a_note(repo: StackRepo)
     repo.commit("re-encrypt")
     data = to_json_data(build_review(repo.root, base_ref="main"))
     change = data["stacks"][0]["agents"][0]["changes"][0]
-    assert (change["kind"], change["phone"], change["from_phone"]) == ("phone_changed", "secret", "secret")
+    assert (change["kind"], change["phone"], change["from_phone"]) == (
+        "phone_changed",
+        "secret",
+        "secret",
+    )
     assert len(data["notes"]) == 1
     assert '"phone changed"' in data["notes"][0]
 
@@ -132,7 +148,10 @@ def test_clear_phone_changes_carry_no_ciphertext_note(repo: StackRepo) -> None:
 def test_moved_between_agents_is_two_actions_in_one(repo: StackRepo) -> None:
     agents = [
         {**BASE_AGENTS[0], "testers": [BASE_AGENTS[0]["testers"][0]]},
-        {"agent": "20700", "testers": [*BASE_AGENTS[1]["testers"], {"label": "qa-bob", "phone": secret("bob")}]},
+        {
+            "agent": "20700",
+            "testers": [*BASE_AGENTS[1]["testers"], {"label": "qa-bob", "phone": secret("bob")}],
+        },
     ]
     assert changed(repo, agents) == [
         {
@@ -150,7 +169,13 @@ def test_moved_between_agents_is_two_actions_in_one(repo: StackRepo) -> None:
 def test_note_only_change_has_no_effect(repo: StackRepo) -> None:
     testers = [{**BASE_AGENTS[0]["testers"][0], "note": "Pixel 9"}, BASE_AGENTS[0]["testers"][1]]
     assert changed(repo, with_testers("48900", testers)) == [
-        {"agent": "48900", "kind": "note_changed", "label": "qa-alice", "phone": "91980XXXXX01", "invitation": False}
+        {
+            "agent": "48900",
+            "kind": "note_changed",
+            "label": "qa-alice",
+            "phone": "91980XXXXX01",
+            "invitation": False,
+        }
     ]
 
 
@@ -163,7 +188,10 @@ def test_reordering_testers_and_agents_is_no_change(repo: StackRepo) -> None:
 
 
 def test_agent_added_and_removed(repo: StackRepo) -> None:
-    agents = [BASE_AGENTS[0], {"agent": "30100", "testers": [{"label": "qa-fay", "phone": formatted(6)}]}]
+    agents = [
+        BASE_AGENTS[0],
+        {"agent": "30100", "testers": [{"label": "qa-fay", "phone": formatted(6)}]},
+    ]
     repo.write_stack("prod", stack_config(agents))
     repo.commit("replace agent 20700 by 30100")
     data = to_json_data(build_review(repo.root, base_ref="main"))
@@ -172,12 +200,19 @@ def test_agent_added_and_removed(repo: StackRepo) -> None:
     assert [c["kind"] for c in agents_out["30100"]["changes"]] == ["added"]
     assert agents_out["20700"]["status"] == "removed"
     assert agents_out["20700"]["testers_after"] == 0
-    assert [(c["kind"], c["label"]) for c in agents_out["20700"]["changes"]] == [("removed", "qa-dana")]
+    assert [(c["kind"], c["label"]) for c in agents_out["20700"]["changes"]] == [
+        ("removed", "qa-dana")
+    ]
     assert "48900" not in agents_out
 
 
 def test_stack_added_where_the_base_lacks_the_file(repo: StackRepo) -> None:
-    repo.write_stack("staging", stack_config([{"agent": "48900", "testers": [{"label": "qa-gus", "phone": secret("gus")}]}]))
+    repo.write_stack(
+        "staging",
+        stack_config(
+            [{"agent": "48900", "testers": [{"label": "qa-gus", "phone": secret("gus")}]}]
+        ),
+    )
     repo.commit("staging stack")
     data = to_json_data(build_review(repo.root, base_ref="main"))
     assert [(s["stack"], s["status"]) for s in data["stacks"]] == [("staging", "added")]
@@ -192,7 +227,9 @@ def test_stack_removed_leaves_every_tester_to_remove_by_hand(repo: StackRepo) ->
     repo.remove_stack("prod")
     repo.commit("drop prod")
     data = to_json_data(build_review(repo.root, base_ref="main"))
-    assert [(s["stack"], s["status"], s["problems"]) for s in data["stacks"]] == [("prod", "removed", [])]
+    assert [(s["stack"], s["status"], s["problems"]) for s in data["stacks"]] == [
+        ("prod", "removed", [])
+    ]
     assert [a["action"] for a in data["actions"]] == [
         "remove qa-alice (91980XXXXX01) from agent 48900 in the Kaleyra console",
         "remove qa-bob (secret) from agent 48900 in the Kaleyra console",

@@ -31,9 +31,7 @@ def secret(name: str) -> dict[str, str]:
     return {"secure": f"v1:{name}:AAAAAAAAAAAAAAAA"}
 
 
-def stack_config(
-    agents: list[dict[str, Any]], *, pod: str = "in", **extra: Any
-) -> dict[str, Any]:
+def stack_config(agents: list[dict[str, Any]], *, pod: str = "in", **extra: Any) -> dict[str, Any]:
     """A stack file's content: ``kaleyra:pod`` and ``rcs-testers:agents`` (+ extra keys)."""
     return {"config": {"kaleyra:pod": pod, "rcs-testers:agents": agents, **extra}}
 
