@@ -30,7 +30,7 @@ def decrypted_agents(
             "Unable to decrypt the stack files: pulumi is not on PATH. Install the Pulumi "
             "CLI, or review without --decrypt (secret phones are then compared by ciphertext)."
         )
-    command = [pulumi, "config", "--show-secrets", "--json", "--stack", stack]
+    command = [pulumi, "config", "--show-secrets", "--json", "--non-interactive", "--stack", stack]
     with tempfile.TemporaryDirectory(prefix="rcs-review-") as folder:
         if at_base:
             config_file = Path(folder) / f"Pulumi.{stack}.yaml"
@@ -40,6 +40,7 @@ def decrypted_agents(
             result = subprocess.run(
                 command,
                 cwd=project_dir,
+                stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
                 check=False,

@@ -44,7 +44,8 @@ class StackRepo:
         root.mkdir(parents=True, exist_ok=True)
         self.git("init", "--quiet")
         self.git("symbolic-ref", "HEAD", "refs/heads/main")
-        (root / "Pulumi.yaml").write_text(PROJECT_FILE, encoding="utf-8")
+        if not (root / "Pulumi.yaml").exists():
+            (root / "Pulumi.yaml").write_text(PROJECT_FILE, encoding="utf-8")
         (root / "stacks").mkdir(exist_ok=True)
 
     def git(self, *args: str) -> str:
