@@ -23,6 +23,13 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
     budget, budget_problem = rules.new_tester_budget(head.config)
     if budget_problem is not None:
         review.problems.append(f"{head.source}: {budget_problem}")
+    if rules.secure_value(head.agents_value) is not None:
+        review.warnings.append(
+            f"{head.source}: {head.agents_key} is encrypted as a whole, so its testers cannot "
+            "be compared or checked here. Review with --decrypt, or keep only the phones secret "
+            f"(`pulumi config set --secret --path '{head.agents_key}[0].testers[0].phone' ...`)."
+        )
+        return
     review.problems += [
         f"{head.source}: {problem}"
         for problem in rules.validation_problems(

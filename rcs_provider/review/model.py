@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .stackfile import AgentRoster, StackVersion, TesterEntry
+from .stackfile import INVALID, AgentRoster, StackVersion, TesterEntry
 
 __all__ = [
     "AgentReview",
@@ -66,10 +66,11 @@ class Change:
 
     @property
     def action(self) -> str | None:
-        """What a person must do by hand (Kaleyra has no API to remove a tester), if anything."""
-        if self.kind is ChangeKind.REMOVED:
+        """What a person must do by hand (Kaleyra has no API to remove a tester), if anything.
+        An invalid number was never registered, so it leaves nothing to remove."""
+        if self.kind is ChangeKind.REMOVED and self.phone != INVALID:
             return f"remove {self.label} ({self.phone}) from agent {self.agent} {CONSOLE}"
-        if self.kind is ChangeKind.PHONE_CHANGED:
+        if self.kind is ChangeKind.PHONE_CHANGED and self.from_phone != INVALID:
             return (
                 f"remove the old number of {self.label} ({self.from_phone}) from agent "
                 f"{self.agent} {CONSOLE}"

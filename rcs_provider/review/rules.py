@@ -115,6 +115,8 @@ def _placeholders_for_secret_phones(agents: object) -> tuple[object, set[str]]:
         # Duplicates are checked per agent, and an agent holds at most 200 testers.
         by_ciphertext: dict[str, str] = {}
         for tester in _testers(agent):
+            if secure_value(tester.get("note")) is not None:
+                tester["note"] = "a secret note"
             ciphertext = secure_value(tester.get("phone"))
             if ciphertext is None:
                 continue

@@ -14,9 +14,11 @@ import yaml
 
 from . import rules
 
-__all__ = ["AgentRoster", "Phone", "StackVersion", "TesterEntry", "read_stack_version"]
+__all__ = ["INVALID", "AgentRoster", "Phone", "StackVersion", "TesterEntry", "read_stack_version"]
 
 POD_KEY = "kaleyra:pod"
+#: How a phone that the program would refuse is shown (it was never registered).
+INVALID = "invalid"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Phone:
             return cls(f"secure:{ciphertext}", "secret", True)
         digits = rules.phone_digits(value)
         if digits is None:
-            return cls(f"invalid:{value!r}", "invalid", False)
+            return cls(f"invalid:{value!r}", INVALID, False)
         return cls(f"digits:{digits}", rules.mask_phone(digits), False)
 
 

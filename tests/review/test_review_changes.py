@@ -255,3 +255,35 @@ def test_unchanged_stack_files_are_left_out(repo: StackRepo) -> None:
     data = to_json_data(build_review(repo.root, base_ref="main"))
     assert data["stacks"] == []
     assert data["has_changes"] is False
+
+
+def test_an_invalid_old_number_leaves_nothing_to_remove(tmp_path: Path) -> None:
+    repo = StackRepo(tmp_path / "repo")
+    repo.write_stack(
+        "prod",
+        stack_config(
+            [
+                {
+                    "agent": "48900",
+                    "testers": [
+                        {"label": "qa-a", "phone": "+91 98000"},
+                        {"label": "qa-b", "phone": "12"},
+                    ],
+                }
+            ]
+        ),
+    )
+    repo.commit("invalid numbers, never registered")
+    repo.branch("fix")
+    repo.write_stack(
+        "prod",
+        stack_config([{"agent": "48900", "testers": [{"label": "qa-a", "phone": formatted(1)}]}]),
+    )
+    repo.commit("fixed")
+    data = to_json_data(build_review(repo.root, base_ref="main"))
+    changes = data["stacks"][0]["agents"][0]["changes"]
+    assert [(c["kind"], c["label"], c.get("from_phone")) for c in changes] == [
+        ("removed", "qa-b", None),
+        ("phone_changed", "qa-a", "invalid"),
+    ]
+    assert data["actions"] == []

@@ -149,3 +149,18 @@ def test_broken_yaml_is_a_problem_without_its_content(repo: StackRepo) -> None:
     assert len(stack.problems) == 1
     assert stack.problems[0].startswith("stacks/Pulumi.prod.yaml: is not valid YAML (line ")
     assert "919800000001" not in stack.problems[0]
+
+
+def test_agents_encrypted_as_a_whole_warn_instead_of_failing(repo: StackRepo) -> None:
+    stack = reviewed(repo, stack_config(secret("whole-list")))  # type: ignore[arg-type]
+    assert stack.problems == []
+    assert stack.warnings == [
+        "stacks/Pulumi.prod.yaml: rcs-testers:agents is encrypted as a whole, so its testers "
+        "cannot be compared or checked here. Review with --decrypt, or keep only the phones "
+        "secret (`pulumi config set --secret --path 'rcs-testers:agents[0].testers[0].phone' ...`)."
+    ]
+
+
+def test_secret_notes_pass_validation(repo: StackRepo) -> None:
+    testers = [{"label": "qa-0", "phone": secret("0"), "note": secret("note")}]
+    assert reviewed(repo, stack_config([{"agent": "48900", "testers": testers}])).problems == []
