@@ -164,18 +164,14 @@ def diff_stack(base: StackVersion | None, head: StackVersion | None) -> StackRev
     assert known is not None, "a stack exists on at least one side"
     before = base.agents if base else {}
     after = head.agents if head else {}
-    status = Status.ADDED if base is None else Status.REMOVED if head is None else Status.CHANGED
+    status = _status(base is not None, head is not None)
     agents: dict[str, AgentReview] = {}
     for number in [*after, *(a for a in before if a not in after)]:
         roster = after.get(number) or before[number]
         agents[number] = AgentReview(
             agent=number,
             name=roster.name,
-            status=Status.ADDED
-            if number not in before
-            else Status.REMOVED
-            if number not in after
-            else Status.CHANGED,
+            status=_status(number in before, number in after),
             testers_after=len(after[number].testers) if number in after else 0,
         )
     removed: list[tuple[str, TesterEntry]] = []
@@ -204,6 +200,10 @@ def diff_stack(base: StackVersion | None, head: StackVersion | None) -> StackRev
         pod=(head or known).pod,
         agents=[a for a in agents.values() if a.changes or a.status is not Status.CHANGED],
     )
+
+
+def _status(before: bool, after: bool) -> Status:
+    return Status.CHANGED if before and after else Status.ADDED if after else Status.REMOVED
 
 
 def _same_labels(

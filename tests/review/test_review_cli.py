@@ -230,3 +230,40 @@ def test_console_script_requires_a_command(capsys: pytest.CaptureFixture[str]) -
         cli.main([])
     assert stopped.value.code == 2
     assert "the following arguments are required: command" in capsys.readouterr().err
+
+
+def test_project_in_a_subfolder_of_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = StackRepo(tmp_path / "repo")
+    project = repo.root / "infra" / "testers"
+    (project / "stacks").mkdir(parents=True)
+    (project / "stacks" / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+    repo.commit("project in a subfolder, no testers yet")
+    repo.branch("change")
+    content = stack_config(one_tester("qa-a", 1), pod="sandbox")
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(json.dumps(content), encoding="utf-8")
+    assert main(["--project", str(project), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(s["stack"], s["file"], s["status"]) for s in data["stacks"]] == [
+        ("dev", "stacks/Pulumi.dev.yaml", "changed")
+    ]
+    assert data["stacks"][0]["agents"][0]["changes"][0]["label"] == "qa-a"
+
+
+def test_base_without_a_stacks_folder_adds_every_stack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = StackRepo(tmp_path / "repo")
+    (repo.root / "stacks").rmdir()
+    repo.commit("empty project")
+    repo.branch("change")
+    (repo.root / "stacks").mkdir()
+    repo.write_stack("dev", stack_config(one_tester("qa-a", 1), pod="sandbox"))
+    repo.write_stack("prod", stack_config(one_tester("qa-b", 2, agent="20700"), pod="sandbox"))
+    assert main(["--project", str(repo.root), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(s["stack"], s["status"]) for s in data["stacks"]] == [
+        ("dev", "added"),
+        ("prod", "added"),
+    ]
