@@ -197,7 +197,7 @@ def diff_stack(base: StackVersion | None, head: StackVersion | None) -> StackRev
         stack=known.stack,
         source=known.source,
         status=status,
-        pod=(head or known).pod,
+        pod=known.pod,
         agents=[a for a in agents.values() if a.changes or a.status is not Status.CHANGED],
     )
 

@@ -86,16 +86,7 @@ def to_markdown(review: Review) -> str:
         pod = f", pod `{_cell(stack.pod)}`" if stack.pod else ""
         lines += ["", f"#### {stack.stack}{f' ({status})' if status else ''}"]
         lines += ["", f"`{stack.source}`{pod}"]
-        rows = [
-            row
-            for agent in stack.agents
-            for row in (
-                ([f"| {_agent_cell(agent)} | {_AGENT_STATUS[agent.status]} | | | |"])
-                if agent.status in _AGENT_STATUS
-                else []
-            )
-            + [_markdown_row(agent, change) for change in agent.changes]
-        ]
+        rows = [row for agent in stack.agents for row in _markdown_rows(agent)]
         if rows:
             lines += [
                 "",
@@ -116,6 +107,14 @@ def to_markdown(review: Review) -> str:
         lines += [f"- [ ] **{stack}**: {_line(action)}" for stack, action in actions]
     lines += [f"\n{note}" for note in _notes(review)]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_rows(agent: AgentReview) -> list[str]:
+    """An agent's rows: its own status (added, removed) first, then its testers' changes."""
+    rows = []
+    if agent.status in _AGENT_STATUS:
+        rows.append(f"| {_agent_cell(agent)} | {_AGENT_STATUS[agent.status]} | | | |")
+    return rows + [_markdown_row(agent, change) for change in agent.changes]
 
 
 def _markdown_row(agent: AgentReview, change: Change) -> str:
