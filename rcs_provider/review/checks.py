@@ -10,7 +10,6 @@ __all__ = ["CEILING_MARGIN", "check_stack"]
 
 #: Warn when an agent's declared testers come this close to Google RBM's ceiling of 200.
 CEILING_MARGIN = 20
-SANDBOX_POD = "sandbox"
 
 
 def check_stack(review: StackReview, head: StackVersion | None) -> None:
@@ -30,15 +29,19 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
             f"(`pulumi config set --secret --path '{head.agents_key}[0].testers[0].phone' ...`)."
         )
         return
-    review.problems += [
-        f"{head.source}: {problem}"
-        for problem in rules.validation_problems(
-            head.agents_value, source=head.source, key=head.agents_key, text=head.text
-        )
-    ]
+    problems, clear_phones_warning = rules.validation(
+        head.agents_value,
+        source=head.source,
+        key=head.agents_key,
+        text=head.text,
+        pod=head.pod,
+        allow_clear=head.config.get(rules.allow_clear_phones_key(head.project)),
+    )
+    review.problems += [f"{head.source}: {problem}" for problem in problems]
     review.warnings += _budget_warnings(review, budget)
     review.warnings += _ceiling_warnings(review)
-    review.warnings += _clear_phone_warnings(head)
+    if clear_phones_warning is not None:
+        review.warnings.append(f"{head.source}: {clear_phones_warning}")
 
 
 def _budget_warnings(review: StackReview, budget: int) -> list[str]:
@@ -63,19 +66,4 @@ def _ceiling_warnings(review: StackReview) -> list[str]:
         "they are removed in the Kaleyra console."
         for agent in review.agents
         if ceiling - CEILING_MARGIN <= agent.testers_after <= ceiling
-    ]
-
-
-def _clear_phone_warnings(head: StackVersion) -> list[str]:
-    if head.pod == SANDBOX_POD:
-        return []
-    paths = head.clear_phone_paths()
-    if not paths:
-        return []
-    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-    return [
-        f"{head.source}: {len(paths)} phone(s) under {head.agents_key} written in clear on pod "
-        f"{head.pod or '(not set)'} ({shown}); the engine stores them in clear in the state too. "
-        f"Set each with `pulumi config set --secret --path '{head.agents_key}[0].testers[0].phone' "
-        "<number>`."
     ]

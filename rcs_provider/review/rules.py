@@ -12,15 +12,25 @@ checks it), only that the rest of the stack is.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..client import SANDBOX_POD
 from ..errors import ConfigurationError
-from ..fleet import MAX_TESTERS_PER_AGENT, FleetConfigError, parse_fleet, yaml_number_problems
+from ..fleet import (
+    ALLOW_CLEAR_PHONES_KEY,
+    MAX_TESTERS_PER_AGENT,
+    FleetConfigError,
+    clear_phone_paths,
+    clear_phone_problems,
+    parse_fleet,
+    yaml_number_problems,
+)
 from ..phone import PhoneNumberError, mask_phone, normalize_phone, redact_digits
 from ..provider import normalize_agent
 from ..settings import BUDGET_KEY, DEFAULT_NEW_TESTER_BUDGET, new_tester_budget_from_config
@@ -29,12 +39,14 @@ __all__ = [
     "BUDGET_KEY",
     "DEFAULT_NEW_TESTER_BUDGET",
     "MAX_TESTERS_PER_AGENT",
+    "SANDBOX_POD",
     "agent_number",
+    "allow_clear_phones_key",
     "mask_phone",
     "new_tester_budget",
     "phone_digits",
     "redact_digits",
-    "validation_problems",
+    "validation",
 ]
 
 SECURE = "secure"
@@ -76,25 +88,49 @@ def new_tester_budget(config: Mapping[str, Any]) -> tuple[int, str | None]:
         return DEFAULT_NEW_TESTER_BUDGET, str(err)
 
 
-def validation_problems(agents: object, *, source: str, key: str, text: str) -> list[str]:
-    """Every problem preview would report for this stack's testers, as ``path: what to fix``.
+def validation(
+    agents: object, *, source: str, key: str, text: str, pod: object, allow_clear: object
+) -> tuple[list[str], str | None]:
+    """Every problem preview would report for this stack's testers (``path: what to fix``),
+    and its warning about clear phones when the stack accepts them.
 
-    ``text`` is the stack file's YAML (for unquoted numbers YAML would change); ``agents``
-    its decoded ``<project>:agents`` value, with secret phones still encrypted."""
+    ``text`` is the stack file's YAML (where unquoted numbers and clear phones are seen);
+    ``agents`` its decoded ``<project>:agents`` value, secret phones still encrypted unless
+    decrypted by the engine; ``pod`` and ``allow_clear`` the stack's ``kaleyra:pod`` and
+    ``<project>:allowClearPhones`` values."""
     with_placeholders, secret_masks = _placeholders_for_secret_phones(agents)
+    with _stack_file(text) as stack_file:
+        number_problems = yaml_number_problems(stack_file, key)
+        clear_paths = [] if pod == SANDBOX_POD else clear_phone_paths(stack_file, key)
+    clear_problems, clear_warning = clear_phone_problems(
+        clear_paths, agents, key=key, allowed=_config_bool(allow_clear)
+    )
     try:
-        parse_fleet(with_placeholders, source=source, extra_problems=_number_problems(text, key))
+        parse_fleet(
+            with_placeholders, source=source, extra_problems=[*number_problems, *clear_problems]
+        )
     except FleetConfigError as err:
-        return [_unmask_placeholders(p, secret_masks) for p in err.problems]
-    return []
+        return [_unmask_placeholders(p, secret_masks) for p in err.problems], clear_warning
+    return [], clear_warning
 
 
-def _number_problems(text: str, key: str) -> list[str]:
-    # yaml_number_problems reads a file; the base version of a stack lives only in git.
+def allow_clear_phones_key(project: str) -> str:
+    return f"{project}:{ALLOW_CLEAR_PHONES_KEY}"
+
+
+def _config_bool(value: object) -> bool:
+    """A boolean stack setting as ``pulumi.Config.get_bool`` reads it."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+@contextlib.contextmanager
+def _stack_file(text: str) -> Iterator[Path]:
+    """The stack file's text as a file: the program's readers take a path, and the base
+    version of a stack lives only in git."""
     with tempfile.TemporaryDirectory(prefix="rcs-review-") as folder:
         path = Path(folder) / "stack.yaml"
         path.write_text(text, encoding="utf-8")
-        return yaml_number_problems(path, key)
+        yield path
 
 
 def _placeholders_for_secret_phones(agents: object) -> tuple[object, set[str]]:

@@ -76,20 +76,9 @@ class StackVersion:
         pod = self.config.get(POD_KEY)
         return pod if isinstance(pod, str) else None
 
-    def clear_phone_paths(self) -> list[str]:
-        """Paths of the phones written in clear in the file (secrets excepted)."""
-        paths = []
-        for i, agent in enumerate(_list(self.raw_agents())):
-            testers = agent.get("testers") if isinstance(agent, dict) else None
-            for j, tester in enumerate(_list(testers)):
-                phone = tester.get("phone") if isinstance(tester, dict) else None
-                if phone is not None and rules.secure_value(phone) is None:
-                    paths.append(f"agents[{i}].testers[{j}].phone")
-        return paths
-
-    def raw_agents(self) -> object:
-        """The agents as written in the file (secret phones encrypted)."""
-        return self.config.get(self.agents_key)
+    @property
+    def project(self) -> str:
+        return self.agents_key.split(":", 1)[0]
 
 
 def read_stack_version(

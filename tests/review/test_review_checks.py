@@ -103,13 +103,32 @@ def test_over_the_ceiling_is_a_problem(repo: StackRepo) -> None:
     ]
 
 
-def test_clear_phones_outside_the_sandbox_warn(repo: StackRepo) -> None:
+def test_clear_phones_outside_the_sandbox_are_problems(repo: StackRepo) -> None:
     testers = [*secret_testers(1), {"label": "qa-clear", "phone": formatted(3)}]
     stack = reviewed(repo, stack_config([{"agent": "48900", "testers": testers}], pod="na"))
+    assert stack.problems == [
+        "stacks/Pulumi.prod.yaml: agents[0].testers[1].phone: 91980XXXXX03 is written in clear; "
+        "outside the sandbox a phone must be a secret (the engine stores the stack config in the "
+        "state): run `pulumi config set --secret --path 'rcs-testers:agents[0].testers[1].phone' "
+        "'<number>'`, or set rcs-testers:allowClearPhones: true to accept clear phones"
+    ]
+    assert stack.warnings == []
+
+
+def test_clear_phones_accepted_by_the_stack_warn(repo: StackRepo) -> None:
+    testers = [*secret_testers(1), {"label": "qa-clear", "phone": formatted(3)}]
+    content = stack_config(
+        [{"agent": "48900", "testers": testers}],
+        pod="na",
+        **{"rcs-testers:allowClearPhones": "true"},
+    )
+    stack = reviewed(repo, content)
+    assert stack.problems == []
     assert stack.warnings == [
-        "stacks/Pulumi.prod.yaml: 1 phone(s) under rcs-testers:agents written in clear on pod na "
-        "(agents[0].testers[1].phone); the engine stores them in clear in the state too. Set each "
-        "with `pulumi config set --secret --path 'rcs-testers:agents[0].testers[0].phone' <number>`."
+        "stacks/Pulumi.prod.yaml: 1 phone(s) are written in clear (agents[0].testers[1].phone "
+        "(91980XXXXX03)), so they are stored in clear in git and in the state; "
+        "rcs-testers:allowClearPhones accepts that. Set each with `pulumi config set --secret "
+        "--path 'rcs-testers:agents[0].testers[1].phone' '<number>'` to keep it secret."
     ]
 
 

@@ -105,7 +105,7 @@ def build_scenario(root: Path) -> StackRepo:
         ),
     )
     repo.commit("staging: rename, new phone, move, agents")
-    # prod: one removed, one added in clear (a warning on pod na).
+    # prod: one removed, one added in clear (accepted by allowClearPhones, with a warning).
     repo.write_stack(
         "prod",
         stack_config(
@@ -117,6 +117,7 @@ def build_scenario(root: Path) -> StackRepo:
                 }
             ],
             pod="na",
+            **{"rcs-testers:allowClearPhones": True},
         ),
     )
     repo.commit("prod: replace the release manager")
