@@ -105,7 +105,8 @@ def _resolve_base(project_dir: Path, base_ref: str | None) -> Base:
     if base_ref is not None:
         raise ReviewUsageError(
             f"Unable to review tester changes: unknown git ref {base_ref!r}. Pass a branch, "
-            "tag or commit that exists here (in CI, fetch it first: git fetch origin main)."
+            "tag or commit that exists here (in CI, check out with fetch-depth: 0, or fetch "
+            "it first: git fetch origin <branch>)."
         )
     raise ReviewUsageError(
         "Unable to review tester changes: neither origin/main nor main exists here. "

@@ -102,7 +102,8 @@ def test_unknown_ref_is_a_usage_error(repo: StackRepo) -> None:
     assert (status, out) == (2, "")
     assert err == (
         "error: Unable to review tester changes: unknown git ref 'no-such-branch'. Pass a branch, "
-        "tag or commit that exists here (in CI, fetch it first: git fetch origin main).\n"
+        "tag or commit that exists here (in CI, check out with fetch-depth: 0, or fetch it "
+        "first: git fetch origin <branch>).\n"
     )
 
 
