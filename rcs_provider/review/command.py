@@ -31,7 +31,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REF",
         help="compare with the merge-base of HEAD and REF (default: origin/main, then main)",
     )
-    parser.add_argument("--format", choices=sorted(FORMATS), default="markdown")
+    parser.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default="markdown",
+        help="markdown (default: pull-request comments, job summaries), text or json",
+    )
     parser.add_argument(
         "--project",
         type=Path,
@@ -63,7 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     text = render(review, args.format)
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as err:
+            print(
+                f"error: Unable to write the review to {args.output}: {err.strerror}. "
+                "Pass an --output path in an existing, writable folder.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
     else:
         sys.stdout.write(text)
     return EXIT_PROBLEMS if review.has_problems else EXIT_CLEAN

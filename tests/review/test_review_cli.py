@@ -268,3 +268,14 @@ def test_base_without_a_stacks_folder_adds_every_stack(
         ("dev", "added"),
         ("prod", "added"),
     ]
+
+
+def test_unwritable_output_is_a_usage_error(
+    repo: StackRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no-such-folder" / "review.md"
+    assert main(["--project", str(repo.root), "--output", str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: Unable to write the review to {target}: No such file or directory. "
+        "Pass an --output path in an existing, writable folder.\n"
+    )
