@@ -1,9 +1,11 @@
-"""``rcs-testers review --decrypt``: the real engine decrypts both versions of a stack, so a
-re-encrypted number is no change and a new number shows masked."""
+"""The review beside the real engine: its problems read exactly as `pulumi preview` prints
+them, and ``--decrypt`` lets the engine decrypt both versions of a stack, so a re-encrypted
+number is no change and a new number shows masked."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -83,3 +85,38 @@ def test_decrypt_without_the_passphrase_is_a_usage_error(project: Project) -> No
     assert err.startswith("error: Unable to decrypt stack prod (base version): "), err
     assert "passphrase" in err.split(". Log in")[0]
     assert "make its secrets provider available (e.g. PULUMI_CONFIG_PASSPHRASE)" in err
+
+
+def test_problems_read_exactly_as_preview_prints_them(project: Project) -> None:
+    (project.root / ".gitignore").write_text(".venv\n.pulumi-state/\n.pulumi-home/\n")
+    project.pulumi("stack", "init", "prod", "--secrets-provider", "passphrase").ok()
+    stack = Stack(project, "prod")
+    stack.set_kaleyra(pod="in", sid="SID")
+    stack.set_secret_phones({"48900": [("qa-a", 1)]})
+    repo = StackRepo(project.root)
+    repo.commit("prod with a secret phone")
+    repo.branch("broken")
+    agents = stack._load()["config"]["rcs-testers:agents"]
+    agents[0]["testers"] += [
+        {"label": "qa-a", "phone": {"secure": agents[0]["testers"][0]["phone"]["secure"]}},
+        {"label": "qa-b", "phoneNo": formatted(2)},
+        {"label": "qa-c", "phone": formatted(3)},
+    ]
+    agents.append({"agent": "20700", "testers": []})
+    stack.set_agents(agents)
+    repo.commit("broken testers")
+
+    preview = stack.preview()
+    assert preview.returncode != 0
+    printed = re.findall(r"(stacks/Pulumi\.prod\.yaml: agents\[.*?)\s*$", preview.output, re.M)
+    assert len(printed) == 6
+    status, decrypted, _ = review(project, "--decrypt")
+    assert status == 1
+    assert decrypted["stacks"][0]["problems"] == printed
+    # Without the secrets, a copied ciphertext is named as such instead of by its mask.
+    status, by_ciphertext, _ = review(project)
+    assert status == 1
+    assert by_ciphertext["stacks"][0]["problems"] == [
+        line.replace("91980XXXXX01 is already", "the same secret phone is already")
+        for line in printed
+    ]
