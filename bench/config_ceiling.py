@@ -175,13 +175,51 @@ def secret_cost(stack: Stack, n: int = 100) -> dict[str, int]:
     return sizes
 
 
+def phonebook_cost(stack: Stack) -> dict[str, int]:
+    """Config size of the phonebook form (``rcs-testers:testers``, people keyed by label;
+    agents list labels), padded like :func:`secret_cost`: 100 people on one agent, 200 people
+    on one agent, 100 people on two agents. The differences give the bytes per person and per
+    reference; the ceiling follows from them (not bisected)."""
+    sizes = {}
+    for name, people, agents in (("p100a1", 100, 1), ("p200a1", 200, 1), ("p100a2", 100, 2)):
+        book = {f"qa-{k:05d}": {"phone": formatted(k)} for k in range(1, people + 1)}
+        book["qa-00001"]["note"] = "p" * 100_000
+        labels = list(book)
+        refs = [
+            {"agent": str(FIRST_AGENT + i), "testers": [*labels, labels[0]]} for i in range(agents)
+        ]
+        stack.set_config("rcs-testers:testers", book)
+        stack.set_agents(refs)  # a repeated reference: the program stops at validation
+        out = stack.preview().output
+        found = SIZE.search(out)
+        if not found:
+            raise SystemExit(f"no size reported for {name}:\n{out[-3000:]}")
+        sizes[name] = int(found.group(1).replace(",", ""))
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", choices=[v.name for v in VARIANTS], action="append")
     parser.add_argument(
         "--secret-cost", action="store_true", help="compare 100 clear and 100 secret phones"
     )
+    parser.add_argument(
+        "--phonebook-cost", action="store_true", help="bytes per person and per reference"
+    )
     args = parser.parse_args()
+    if args.phonebook_cost:
+        with tempfile.TemporaryDirectory() as tmp, running_sandbox(db=":memory:") as sandbox:
+            project = Project.create(Path(tmp) / "book", engine_environ())
+            stack = project.stack("book", sandbox.url, sid=sandbox.sid, api_key=sandbox.api_key)
+            sizes = phonebook_cost(stack)
+        person = (sizes["p200a1"] - sizes["p100a1"]) / 100
+        reference = (sizes["p100a2"] - sizes["p100a1"]) / 100
+        print(
+            f"{sizes}: {person:.1f} B per person on one agent, "
+            f"{reference:.1f} B per extra reference"
+        )
+        return
     if args.secret_cost:
         env = engine_environ()
         with tempfile.TemporaryDirectory() as tmp, running_sandbox(db=":memory:") as sandbox:

@@ -46,5 +46,6 @@ def config_size_warning(value: str | None, *, source: str) -> str | None:
         "through which Pulumi hands it to this program. Past the limit `pulumi preview` and "
         "`pulumi up` fail before the program starts, with 'argument list too long'. Make room "
         "before you add testers: split the agents into several stacks (one stack file per agent "
-        "or group of agents), drop the optional notes, keep names and labels short."
+        "or group of agents), list people once in the rcs-testers:testers phonebook when they "
+        "test several agents, drop the optional notes, keep names and labels short."
     )
