@@ -56,11 +56,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> StateStore:
             return {k: f"{raw}\n{payloads[k]}" for k, raw in pg.rows(database, STATE_TABLE).items()}
 
         url = pg.url(database, table=STATE_TABLE)
-        return StateStore("postgres", url, pg.client_env, rows_and_payloads)
+        return StateStore("postgres", url, pg.client_env, rows_and_payloads, pg.password)
     if request.param == "s3":
         s3: S3Server = request.getfixturevalue("s3_server")
         bucket = s3.create_bucket(name)
-        return StateStore("s3", s3.url(bucket), s3.client_env, lambda: s3.objects(bucket))
+        return StateStore(
+            "s3",
+            s3.url(bucket),
+            s3.client_env,
+            lambda: s3.objects(bucket),
+            s3.client_env["AWS_SECRET_ACCESS_KEY"],
+        )
     folder = tmp_path / "shared-state"
     folder.mkdir()
     return StateStore("file", f"file://{folder}?metadata=skip", {}, lambda: files_under(folder))

@@ -47,13 +47,15 @@ class ServerError(RuntimeError):
 
 @dataclass
 class StateStore:
-    """Where one test's state lives: the login URL, the credentials the engine needs beside it,
-    and a reader of every stored object (key -> text), straight from the server."""
+    """Where one test's state lives: the login URL, the credentials the engine needs beside it
+    (``secret``: the one that must never be printed), and a reader of every stored object
+    (key -> text), straight from the server."""
 
     backend: str
     url: str
     env: dict[str, str]
     read: Callable[[], dict[str, str]]
+    secret: str | None = None
 
     def stored_text(self) -> str:
         return "\n".join(f"{key}\n{text}" for key, text in sorted(self.read().items()))
@@ -203,8 +205,7 @@ class PostgresServer:
     def rows(self, database: str, table: str = "pulumi_state") -> dict[str, str]:
         """Every row of the state table: key -> the ``data`` column's JSON text, as stored."""
         out = self.psql(
-            f"SELECT key || E'\\t' || encode(convert_to(data::text, 'UTF8'), 'hex') "
-            f"FROM {table}",
+            f"SELECT key || E'\\t' || encode(convert_to(data::text, 'UTF8'), 'hex') FROM {table}",
             database,
         )
         rows = {}
