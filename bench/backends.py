@@ -5,7 +5,9 @@ S3 server; all on this machine) and with and without `PULUMI_SKIP_CHECKPOINTS=tr
 time of `pulumi up` registering 50 testers on 5 agents into an empty stack, then of a no-op
 `pulumi up`. The sandbox answers at once (no injected latency), so what differs is the backend.
 Each figure is the median of --repeat runs, each on a fresh stack and a fresh sandbox, and is
-given as a ratio to the file backend measured in the same run.
+given as a ratio to the file backend measured in the same run. For PostgreSQL it also counts
+the rows the engine wrote (inserted or updated, from pg_stat_user_tables): a figure that, unlike
+wall time on a shared machine, does not move with the load.
 
     .venv/bin/python bench/backends.py [--repeat 3] [--testers 50]
 """
@@ -66,6 +68,18 @@ def timed(project: Project, stack: str, *args: str) -> float:
     return time.monotonic() - started
 
 
+def rows_written(pg: PostgresServer, url: str) -> int:
+    """Rows inserted or updated so far in the state table of the database in ``url``."""
+    database = url.split("/")[3].split("?")[0]
+    time.sleep(1.5)  # backends report their counters to the statistics system at most each 1 s
+    out = pg.psql(
+        "SELECT coalesce(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_user_tables "
+        "WHERE relname = 'pulumi_state'",
+        database,
+    )
+    return int(out.strip())
+
+
 def one_run(
     backend: str,
     skip_checkpoints: bool,
@@ -73,7 +87,7 @@ def one_run(
     servers: tuple[PostgresServer, S3Server, SandboxProcess],
     work: Path,
     env: dict[str, str],
-) -> tuple[float, float]:
+) -> tuple[float, float, int, int]:
     pg, s3, sandbox = servers
     sandbox.reset()
     url, credentials = backend_url(backend, pg, s3, work)
@@ -81,11 +95,14 @@ def one_run(
     project = Project.create(work / uuid.uuid4().hex, env, url, {**credentials, **extra})
     stack = project.stack("bench", sandbox.url, sid=sandbox.sid, api_key=sandbox.api_key)
     stack.set_agents(agents_block(layout(testers)))
+    before = rows_written(pg, url) if backend == "postgres" else 0
     up = timed(project, "bench", "up", "--yes", "--skip-preview")
+    after_up = rows_written(pg, url) if backend == "postgres" else 0
     created = sandbox.stats()["register_created"]
     assert created == testers, f"{backend}: registered {created} of {testers}"
     noop = timed(project, "bench", "up", "--yes", "--skip-preview", "--expect-no-changes")
-    return up, noop
+    after_noop = rows_written(pg, url) if backend == "postgres" else 0
+    return up, noop, after_up - before, after_noop - after_up
 
 
 @contextlib.contextmanager
@@ -104,7 +121,7 @@ def main() -> None:
     parser.add_argument("--testers", type=int, default=50)
     args = parser.parse_args()
     env = engine_environ()
-    results: dict[tuple[str, bool], list[tuple[float, float]]] = {}
+    results: dict[tuple[str, bool], list[tuple[float, float, int, int]]] = {}
     with servers() as running, tempfile.TemporaryDirectory(prefix="rcs-bench-") as tmp:
         for round_ in range(args.repeat):
             for skip in (False, True):
@@ -113,10 +130,18 @@ def main() -> None:
                     results.setdefault((backend, skip), []).append(figures)
                     print(
                         f"round {round_ + 1}: {backend:8} skip_checkpoints={skip!s:5} "
-                        f"up {figures[0]:6.2f} s  no-op up {figures[1]:6.2f} s",
+                        f"up {figures[0]:6.2f} s  no-op up {figures[1]:6.2f} s  "
+                        f"rows written {figures[2]} / {figures[3]}",
                         flush=True,
                     )
     print(f"\nload average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for skip in (False, True):
+        writes = results[("postgres", skip)]
+        print(
+            f"PostgreSQL rows written, PULUMI_SKIP_CHECKPOINTS={'true' if skip else 'unset'}: "
+            f"up {statistics.median(r[2] for r in writes):.0f}, "
+            f"no-op up {statistics.median(r[3] for r in writes):.0f}"
+        )
     print(
         f"\n| backend | `PULUMI_SKIP_CHECKPOINTS` | `up` of {args.testers} testers | vs file "
         "| no-op `up` | vs file |"
