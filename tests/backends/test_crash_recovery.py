@@ -5,12 +5,11 @@ number is registered once and the state equals the sandbox."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from support.exactly_once import assert_registered_once
 from support.fleet_data import agents_block
-from support.pulumi_cli import Stack, kill_up_after
+from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
 from support.state_servers import StateStore
 
 LAYOUT = {
@@ -23,7 +22,7 @@ def test_kill_during_up_then_runbook(store: StateStore, team_stack: Stack, sandb
     team_stack.set_agents(agents_block(LAYOUT))
     sandbox.set_faults(latency_ms=250)  # creates in flight at the moment of the kill
     kill_up_after(team_stack, sandbox, created=3)
-    time.sleep(0.5)  # let in-flight sandbox requests finish
+    wait_until_every_call_is_answered(sandbox)  # requests in flight at the kill still land
     sandbox.set_faults(latency_ms=0)
     assert any(".pulumi/locks/" in key for key in store.read()), "the lock outlived the kill"
 

@@ -6,13 +6,12 @@ kill but never reached the state."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
 from support.fleet_data import agents_block, phone
-from support.pulumi_cli import Stack, kill_up_after
+from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
 
 pytestmark = pytest.mark.reliability
 
@@ -27,7 +26,7 @@ def test_kill_during_up_then_runbook_recovery(stack: Stack, sandbox: Any) -> Non
     sandbox.set_faults(latency_ms=250)  # creates in flight at the moment of the kill
 
     kill_up_after(stack, sandbox, created=8)
-    time.sleep(0.5)  # let in-flight sandbox requests finish
+    wait_until_every_call_is_answered(sandbox)  # requests in flight at the kill still land
     sandbox.set_faults(latency_ms=0)
     at_kill = sandbox.stats()["register_created"]
     recorded = len(stack.testers_in_state())

@@ -260,3 +260,16 @@ def kill_up_after(stack: Stack, sandbox: Any, created: int) -> None:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+def wait_until_every_call_is_answered(sandbox: Any) -> None:
+    """The sandbox answers (and stores) a request even when its client was killed; its own
+    counters say when every call it received has been answered."""
+    deadline = time.monotonic() + 60
+    while True:
+        stats = sandbox.stats()
+        answered = sum(stats["responses_by_status"].values()) + stats["errors_injected"]["dropped"]
+        if answered >= stats["register_calls"] + stats["list_calls"]:
+            return
+        assert time.monotonic() < deadline, f"calls still unanswered after 60 s: {stats}"
+        time.sleep(0.02)
