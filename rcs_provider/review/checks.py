@@ -36,6 +36,7 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
         text=head.text,
         pod=head.pod,
         allow_clear=head.config.get(rules.allow_clear_phones_key(head.project)),
+        phonebook=head.phonebook_value,
     )
     review.problems += [f"{head.source}: {problem}" for problem in problems]
     review.warnings += _budget_warnings(review, budget)
