@@ -29,7 +29,7 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
             f"(`pulumi config set --secret --path '{head.agents_key}[0].testers[0].phone' ...`)."
         )
         return
-    problems, clear_phones_warning = rules.validation(
+    problems, warnings = rules.validation(
         head.agents_value,
         source=head.source,
         key=head.agents_key,
@@ -41,8 +41,7 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
     review.problems += [f"{head.source}: {problem}" for problem in problems]
     review.warnings += _budget_warnings(review, budget)
     review.warnings += _ceiling_warnings(review)
-    if clear_phones_warning is not None:
-        review.warnings.append(f"{head.source}: {clear_phones_warning}")
+    review.warnings += [f"{head.source}: {warning}" for warning in warnings]
 
 
 def _budget_warnings(review: StackReview, budget: int) -> list[str]:

@@ -16,13 +16,14 @@ import contextlib
 import copy
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..config import (
     ALLOW_CLEAR_PHONES_KEY,
     PHONEBOOK_NAME,
+    AgentSpec,
     FleetConfigError,
     clear_phone_paths,
     clear_phone_problems,
@@ -110,9 +111,10 @@ def validation(
     pod: object,
     allow_clear: object,
     phonebook: object = None,
-) -> tuple[list[str], str | None]:
+) -> tuple[list[str], list[str]]:
     """Every problem preview would report for this stack's testers (``path: what to fix``),
-    and its warning about clear phones when the stack accepts them.
+    and its warnings (clear phones the stack accepts, unknown line types, people no agent
+    refers to), plus a line per tester with ``allowNonMobile: true``.
 
     ``text`` is the stack file's YAML (where unquoted numbers and clear phones are seen);
     ``agents`` and ``phonebook`` its decoded ``<project>:agents`` and ``<project>:testers``
@@ -138,15 +140,34 @@ def validation(
         masked=clear_in_phonebook,
     )
     try:
-        parse_stack_testers(
+        testers = parse_stack_testers(
             placeholders.agents,
             placeholders.phonebook,
             source=source,
             extra_problems=[*number_problems, *clear_problems],
         )
     except FleetConfigError as err:
-        return [placeholders.unmask(p) for p in err.problems], clear_warning
-    return [], clear_warning
+        return [placeholders.unmask(p) for p in err.problems], _present(clear_warning)
+    return [], [
+        *_present(clear_warning),
+        *(placeholders.unmask(w) for w in testers.warnings),
+        *_allow_non_mobile_notes(testers.agents),
+    ]
+
+
+def _present(warning: str | None) -> list[str]:
+    return [] if warning is None else [warning]
+
+
+def _allow_non_mobile_notes(agents: Sequence[AgentSpec]) -> list[str]:
+    """One line per tester whose line type is not checked, so that reviewers see every one."""
+    return [
+        f"agent {agent.agent_no}: {redact_digits(tester.label)} has {ALLOW_NON_MOBILE_KEY}: true, "
+        "so its number is accepted whatever its line type; make sure it is a mobile"
+        for agent in agents
+        for tester in agent.testers
+        if tester.allow_non_mobile
+    ]
 
 
 def allow_clear_phones_key(project: str) -> str:

@@ -152,9 +152,29 @@ def test_allow_non_mobile_is_shown_in_every_format(repo: StackRepo) -> None:
             "invitation": True,
         }
     ]
+    assert [w for w in stack.warnings if "allowNonMobile" in w] == [
+        "stacks/Pulumi.prod.yaml: agent 20700: qa-desk has allowNonMobile: true, so its number "
+        "is accepted whatever its line type; make sure it is a mobile"
+    ]
     review = build_review(repo.root, base_ref="main")
     for output_format in ("markdown", "text"):
         assert "allowNonMobile: line type not checked" in render(review, output_format)
+
+
+def test_unchanged_allow_non_mobile_tester_is_still_shown(tmp_path: Path) -> None:
+    book = {**PHONEBOOK, "qa-desk": {"phone": FIXED_LINE, "allowNonMobile": True}}
+    agents = [REFERENCES[0], {"agent": "20700", "testers": ["qa-alice", "qa-desk"]}]
+    repo = StackRepo(tmp_path / "repo")
+    repo.write_stack("prod", with_phonebook(agents, book, pod="sandbox"))
+    repo.commit("prod testers")
+    repo.branch("change")
+    book = {**book, "qa-bob": {"phone": secret("bob"), "note": "Pixel 9"}}
+    stack = reviewed(repo, with_phonebook(agents, book, pod="sandbox"))
+    assert [c["kind"] for c in changes(stack)] == ["note_changed"]
+    assert stack.warnings == [
+        "stacks/Pulumi.prod.yaml: agent 20700: qa-desk has allowNonMobile: true, so its number "
+        "is accepted whatever its line type; make sure it is a mobile"
+    ]
 
 
 def test_setting_allow_non_mobile_on_a_tester_is_shown(repo: StackRepo) -> None:
