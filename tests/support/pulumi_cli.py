@@ -49,10 +49,14 @@ class Result:
 
 
 class Project:
-    """A copy of the rcs-testers project with its own backend, driven through the CLI."""
+    """A copy of a Pulumi project (this one by default) with its own backend, driven through
+    the CLI. Stack files live in ``stack_config_dir`` (this project's ``stackConfigDir``)."""
 
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, root: Path, env: dict[str, str], *, stack_config_dir: str = "stacks"
+    ) -> None:
         self.root = root
+        self.stack_config_dir = root / stack_config_dir
         self.state_dir = root / ".pulumi-state"
         self.env = dict(env)
         self.env.update(
@@ -76,6 +80,15 @@ class Project:
         (root / ".venv").symlink_to(REPO / ".venv")
         (root / ".pulumi-state").mkdir()
         return cls(root, env)
+
+    @classmethod
+    def copy_of(cls, source: Path, root: Path, env: dict[str, str]) -> Project:
+        """A copy of another project (e.g. ``examples/...``) whose ``virtualenv: venv`` is this
+        repository's ``.venv``, where rcs-testers is installed in editable mode."""
+        shutil.copytree(source, root, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+        (root / "venv").symlink_to(REPO / ".venv")
+        (root / ".pulumi-state").mkdir()
+        return cls(root, env, stack_config_dir=".")
 
     def pulumi(self, *args: str, stack: str | None = None, timeout: float = 300) -> Result:
         argv = list(args) + (["--stack", stack] if stack else [])
@@ -104,7 +117,7 @@ class Stack:
     def __init__(self, project: Project, name: str) -> None:
         self.project = project
         self.name = name
-        self.file = project.root / "stacks" / f"Pulumi.{name}.yaml"
+        self.file = project.stack_config_dir / f"Pulumi.{name}.yaml"
 
     def _load(self) -> dict[str, Any]:
         data = yaml.safe_load(self.file.read_text()) if self.file.exists() else None
