@@ -17,6 +17,11 @@ LOWEST_STAMP := $(LOWEST_VENV)/.installed-$(shell cat pyproject.toml $(LOWEST_LO
 # One resolution for every platform and Python >= 3.11 (the lock is read on CI and laptops alike).
 COMPILE = $(UV) pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	$(if $(UPGRADE),--upgrade)
+# The lowest file re-resolves the install requirements each time (a pin kept from an earlier
+# run would hide a moved lower bound); the rest keep their pins like the lock.
+LOWER_BOUNDS_AFRESH = $(shell $(PYTHON) -c 'import re, tomllib; \
+	project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	print(*("-P " + re.match(r"[A-Za-z0-9._-]+", r)[0] for r in project["dependencies"]))')
 ENGINE_ENV = eval "$$(scripts/engine-env)"
 
 .PHONY: help venv engine demo test test-unit test-lowest test-sandbox test-e2e test-reliability \
@@ -47,7 +52,7 @@ venv: $(STAMP) ## create .venv: the package (editable) and the exact versions of
 
 lock: $(UV) ## re-resolve requirements/*.txt after editing pyproject.toml (UPGRADE=1: newest allowed)
 	@$(COMPILE) --all-extras -o $(LOCK)
-	@$(COMPILE) --extra dev --resolution lowest-direct -o $(LOWEST_LOCK)
+	@$(COMPILE) --extra dev --resolution lowest-direct $(LOWER_BOUNDS_AFRESH) -o $(LOWEST_LOCK)
 	@echo "lock: $(LOCK) and $(LOWEST_LOCK) are up to date with pyproject.toml"
 
 engine: ## build (once) or reuse the Pulumi engine in ~/.cache/rcs-testers

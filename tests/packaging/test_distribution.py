@@ -89,6 +89,7 @@ def test_wheel_imports_in_a_clean_virtualenv_without_the_sandbox_extra(
         python,
         "-c",
         "import importlib.util, rcs_provider, rcs_provider.provider as p\n"
+        "assert all(getattr(rcs_provider, name) for name in rcs_provider.__all__)\n"
         "print(p.TesterProvider.__module__, p.TesterProvider.__qualname__)\n"
         "print([m for m in ('fastapi', 'uvicorn') if importlib.util.find_spec(m)])\n"
         "print(rcs_provider.__file__)",

@@ -1,0 +1,92 @@
+"""Declaring a stack's testers from any Pulumi program: the config namespace is a parameter, so
+a program that already holds other infrastructure declares its testers with one call, e.g.
+``declare_testers(pulumi.Config("qa"))`` for ``qa:agents``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.config import get_config
+
+from .components import declare_fleet
+from .config import (
+    ALLOW_CLEAR_PHONES_KEY,
+    FleetConfigError,
+    clear_phone_paths,
+    clear_phone_problems,
+    parse_fleet,
+    yaml_number_problems,
+)
+from .kaleyra.settings import SANDBOX_POD
+
+__all__ = ["declare_testers"]
+
+
+class _ProgramConfigError(FleetConfigError, pulumi.RunError):
+    """A :class:`FleetConfigError` that the engine prints as an error, without a traceback."""
+
+
+def declare_testers(
+    config: pulumi.Config, *, stack_file: str | os.PathLike[str] | None = None
+) -> dict[str, pulumi.Output[list[dict[str, Any]]]]:
+    """Declare every agent and tester of ``<namespace>:agents`` (``config.name`` is the
+    namespace): one :class:`AgentTesters` component per agent, one :class:`RcsTester` per tester.
+
+    Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export.
+    Raises :class:`FleetConfigError` (a ``pulumi.RunError`` too) listing every problem by its
+    path before anything is declared. ``stack_file`` is the stack's config file, read for
+    what only its text shows (unquoted numbers YAML changed, phones written in clear); by
+    default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
+    """
+    key = f"{config.name}:agents"
+    path = Path(stack_file) if stack_file is not None else _default_stack_file()
+    source = str(path)
+    raw = get_config(key)  # decrypted; phones become secrets in RcsTester
+    try:
+        decoded = json.loads(raw) if raw is not None else None
+    except json.JSONDecodeError as err:
+        raise _ProgramConfigError(source, [f"agents: is not valid YAML/JSON: {err.msg}"]) from None
+
+    on_sandbox = pulumi.Config("kaleyra").get("pod") == SANDBOX_POD
+    clear_problems, clear_warning = clear_phone_problems(
+        [] if on_sandbox else clear_phone_paths(path, key),
+        decoded,
+        key=key,
+        allowed=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
+    )
+    try:
+        agents = parse_fleet(
+            decoded,
+            source=source,
+            key=key,
+            extra_problems=[*yaml_number_problems(path, key), *clear_problems],
+        )
+    except FleetConfigError as err:
+        raise _ProgramConfigError(err.source, err.problems) from None
+    if clear_warning:
+        pulumi.log.warn(f"{source}: {clear_warning}")
+    return declare_fleet(agents)
+
+
+def _default_stack_file() -> Path:
+    """``<stackConfigDir>/Pulumi.<stack>.yaml`` of the project the program runs in."""
+    stack = f"Pulumi.{pulumi.get_stack()}.yaml"
+    cwd = Path.cwd()
+    for folder in (cwd, *cwd.parents):
+        project_file = folder / "Pulumi.yaml"
+        if project_file.is_file():
+            break
+    else:
+        return Path(stack)
+    try:
+        project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        project = None
+    config_dir = project.get("stackConfigDir") if isinstance(project, dict) else None
+    location = folder / config_dir if isinstance(config_dir, str) else folder
+    return Path(os.path.relpath(location / stack, cwd))
