@@ -16,10 +16,13 @@ from pulumi.runtime.config import get_config
 from .components import declare_fleet
 from .config import (
     ALLOW_CLEAR_PHONES_KEY,
+    PHONEBOOK_NAME,
     FleetConfigError,
     clear_phone_paths,
     clear_phone_problems,
-    parse_fleet,
+    parse_stack_testers,
+    phonebook_clear_phones,
+    phonebook_yaml_number_problems,
     yaml_number_problems,
 )
 from .kaleyra.settings import SANDBOX_POD
@@ -35,7 +38,8 @@ def declare_testers(
     config: pulumi.Config, *, stack_file: str | os.PathLike[str] | None = None
 ) -> dict[str, pulumi.Output[list[dict[str, Any]]]]:
     """Declare every agent and tester of ``<namespace>:agents`` (``config.name`` is the
-    namespace): one :class:`AgentTesters` component per agent, one :class:`RcsTester` per tester.
+    namespace), with its phonebook ``<namespace>:testers``: one :class:`AgentTesters` component
+    per agent, one :class:`RcsTester` per tester.
 
     Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export.
     Raises :class:`FleetConfigError` (a ``pulumi.RunError`` too) listing every problem by its
@@ -44,33 +48,49 @@ def declare_testers(
     default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
     """
     key = f"{config.name}:agents"
+    phonebook_key = f"{config.name}:{PHONEBOOK_NAME}"
     path = Path(stack_file) if stack_file is not None else _default_stack_file()
     source = str(path)
-    raw = get_config(key)  # decrypted; phones become secrets in RcsTester
-    try:
-        decoded = json.loads(raw) if raw is not None else None
-    except json.JSONDecodeError as err:
-        raise _ProgramConfigError(source, [f"agents: is not valid YAML/JSON: {err.msg}"]) from None
+    decoded: dict[str, Any] = {}
+    for name in (key, phonebook_key):
+        raw = get_config(name)  # decrypted; phones become secrets in RcsTester
+        try:
+            decoded[name] = json.loads(raw) if raw is not None else None
+        except json.JSONDecodeError as err:
+            short = name.split(":", 1)[1]
+            raise _ProgramConfigError(
+                source, [f"{short}: is not valid YAML/JSON: {err.msg}"]
+            ) from None
 
     on_sandbox = pulumi.Config("kaleyra").get("pod") == SANDBOX_POD
+    clear_in_phonebook = (
+        {} if on_sandbox else phonebook_clear_phones(path, phonebook_key, decoded[phonebook_key])
+    )
     clear_problems, clear_warning = clear_phone_problems(
-        [] if on_sandbox else clear_phone_paths(path, key),
-        decoded,
+        [*([] if on_sandbox else clear_phone_paths(path, key)), *clear_in_phonebook],
+        decoded[key],
         key=key,
         allowed=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
+        masked=clear_in_phonebook,
     )
     try:
-        agents = parse_fleet(
-            decoded,
+        testers = parse_stack_testers(
+            decoded[key],
+            decoded[phonebook_key],
             source=source,
             key=key,
-            extra_problems=[*yaml_number_problems(path, key), *clear_problems],
+            extra_problems=[
+                *yaml_number_problems(path, key),
+                *phonebook_yaml_number_problems(path, phonebook_key),
+                *clear_problems,
+            ],
         )
     except FleetConfigError as err:
         raise _ProgramConfigError(err.source, err.problems) from None
-    if clear_warning:
-        pulumi.log.warn(f"{source}: {clear_warning}")
-    return declare_fleet(agents)
+    for warning in [clear_warning, *testers.warnings]:
+        if warning:
+            pulumi.log.warn(f"{source}: {warning}")
+    return declare_fleet(testers.agents)
 
 
 def _default_stack_file() -> Path:
