@@ -25,6 +25,7 @@ from .config import (
     phonebook_yaml_number_problems,
     yaml_number_problems,
 )
+from .config_size import CONFIG_VAR, config_size_warning
 from .kaleyra.settings import SANDBOX_POD
 
 __all__ = ["declare_testers"]
@@ -51,6 +52,9 @@ def declare_testers(
     phonebook_key = f"{config.name}:{PHONEBOOK_NAME}"
     path = Path(stack_file) if stack_file is not None else _default_stack_file()
     source = str(path)
+    size_warning = config_size_warning(os.environ.get(CONFIG_VAR), source=source)
+    if size_warning:
+        pulumi.log.warn(size_warning)
     decoded: dict[str, Any] = {}
     for name in (key, phonebook_key):
         raw = get_config(name)  # decrypted; phones become secrets in RcsTester
