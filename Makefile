@@ -6,24 +6,55 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+UV := $(VENV)/bin/uv
+# Exact versions of everything this repository runs with; pyproject.toml holds only ranges.
+LOCK := requirements/lock.txt
+# The lowest versions pyproject.toml allows (runtime requirements at their lower bounds).
+LOWEST_LOCK := requirements/lowest.txt
+LOWEST_VENV := .venv-lowest
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-12)
+LOWEST_STAMP := $(LOWEST_VENV)/.installed-$(shell cat pyproject.toml $(LOWEST_LOCK) | sha256sum | cut -c1-12)
+# One resolution for every platform and Python >= 3.11 (the lock is read on CI and laptops alike).
+COMPILE = $(UV) pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	$(if $(UPGRADE),--upgrade)
+# The lowest file re-resolves the install requirements each time (a pin kept from an earlier
+# run would hide a moved lower bound); the rest keep their pins like the lock.
+LOWER_BOUNDS_AFRESH = $(shell $(PYTHON) -c 'import re, tomllib; \
+	project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	print(*("-P " + re.match(r"[A-Za-z0-9._-]+", r)[0] for r in project["dependencies"]))')
 ENGINE_ENV = eval "$$(scripts/engine-env)"
 BACKEND ?= file
 
-.PHONY: help venv engine demo test test-unit test-sandbox test-e2e test-reliability test-backends \
-	lint typecheck sandbox bench bench-backends clean policy-venv
+.PHONY: help venv engine demo test test-unit test-lowest test-sandbox test-e2e test-reliability \
+	test-backends lint typecheck lock sandbox bench bench-backends clean policy-venv
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# uv itself comes from the lock (the dev extra) and is bootstrapped with pip the first time.
+$(UV):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "venv: installing rcs-testers[dev] into $(VENV)"
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' $(LOCK))"
+
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	@echo "venv: syncing $(VENV) with $(LOCK)"
+	@$(UV) pip sync --quiet --python $(PY) $(LOCK)
+	@$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@rm -f $(VENV)/.installed-*; touch $@
 
-venv: $(STAMP) ## create .venv and install the package with its dev, sandbox and backends extras
+$(LOWEST_STAMP): pyproject.toml $(LOWEST_LOCK) | $(UV)
+	@echo "venv: syncing $(LOWEST_VENV) with $(LOWEST_LOCK)"
+	@test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(LOWEST_VENV)
+	@$(UV) pip sync --quiet --python $(LOWEST_VENV)/bin/python $(LOWEST_LOCK)
+	@$(UV) pip install --quiet --python $(LOWEST_VENV)/bin/python --no-deps -e .
+	@rm -f $(LOWEST_VENV)/.installed-*; touch $@
+
+venv: $(STAMP) ## create .venv: the package (editable), its extras (dev, sandbox, backends) at the exact versions of requirements/lock.txt
+
+lock: $(UV) ## re-resolve requirements/*.txt after editing pyproject.toml (UPGRADE=1: newest allowed)
+	@$(COMPILE) --all-extras -o $(LOCK)
+	@$(COMPILE) --extra dev --resolution lowest-direct $(LOWER_BOUNDS_AFRESH) -o $(LOWEST_LOCK)
+	@echo "lock: $(LOCK) and $(LOWEST_LOCK) are up to date with pyproject.toml"
 
 engine: ## build (once) or reuse the Pulumi engine in ~/.cache/rcs-testers
 	@scripts/bootstrap-engine >/dev/null
@@ -36,12 +67,15 @@ demo: venv engine ## the main job: sandbox + file backend + pulumi up (BACKEND=p
 PYTEST_WORKERS ?= 4
 PARALLEL = -n $(PYTEST_WORKERS) --dist worksteal
 
-test: venv engine lint typecheck ## everything: lint, types, unit, sandbox, e2e, reliability, backends
+test: venv engine lint typecheck test-lowest ## everything: lint, types, lowest versions, unit, sandbox, e2e, reliability, backends
 	@$(ENGINE_ENV); scripts/run-pytest tests $(PARALLEL) --cov=rcs_provider --cov-report=term \
 		--cov-fail-under=90
 
 test-unit: venv ## unit tests only (no network, no engine)
 	@scripts/run-pytest tests/unit
+
+test-lowest: $(LOWEST_STAMP) ## unit tests against the lowest versions pyproject.toml allows
+	@PYTEST_VENV=$(LOWEST_VENV) scripts/run-pytest tests/unit -q -p no:cacheprovider $(PARALLEL)
 
 test-sandbox: venv ## sandbox tests (loopback HTTP)
 	@scripts/run-pytest tests/sandbox
@@ -75,4 +109,4 @@ bench-backends: venv engine ## per-backend timings of up / no-op up (never part 
 	@$(ENGINE_ENV); $(PY) bench/backends.py
 
 clean: ## remove the venv, local state and caches (the engine cache stays)
-	rm -rf $(VENV) .pulumi-state .sandbox .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(LOWEST_VENV) .pulumi-state .sandbox .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

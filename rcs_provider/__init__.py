@@ -1,3 +1,68 @@
-"""rcs-testers: Kaleyra RCS agent testers as Pulumi resources."""
+"""rcs-testers: Kaleyra RCS agent testers as Pulumi resources, for any Pulumi Python program.
+
+The public API is the names in ``__all__``; they keep their meaning across 0.x releases::
+
+    import pulumi
+    from rcs_provider import RcsTester, RcsTesterArgs, declare_testers
+
+    declare_testers(pulumi.Config("qa"))             # every agent and tester of qa:agents
+    RcsTester("48900-qa-lead", RcsTesterArgs(agent_no="48900", label="qa-lead",
+              phoneno=pulumi.Config().require_secret("leadPhone")))
+
+Of an :class:`RcsTester`'s outputs only ``registration_id`` and ``status`` are promised; the
+others are informational and may go. Every submodule is internal and may change in any
+release, with one exception: ``rcs_provider.provider.TesterProvider`` keeps that import path,
+because existing states hold it pickled by reference.
+
+Names are imported on first use, so ``import rcs_provider`` stays cheap (the sandbox, an
+extra, imports this package too).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .components import AgentTesters
+    from .config import AgentSpec, FleetConfigError, TesterSpec, parse_fleet
+    from .program import declare_testers
+    from .resource import RcsTester, RcsTesterArgs
+
+__all__ = [
+    "AgentSpec",
+    "AgentTesters",
+    "FleetConfigError",
+    "RcsTester",
+    "RcsTesterArgs",
+    "TesterSpec",
+    "__version__",
+    "declare_testers",
+    "parse_fleet",
+]
+
+_HOMES = {
+    "AgentSpec": "config",
+    "AgentTesters": "components",
+    "FleetConfigError": "config",
+    "RcsTester": "resource",
+    "RcsTesterArgs": "resource",
+    "TesterSpec": "config",
+    "declare_testers": "program",
+    "parse_fleet": "config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -40,6 +40,9 @@ class RcsTester(Resource, module="kaleyra", name="RcsTester"):
 
     Creating it adopts an existing registration of the number, or registers it (Kaleyra
     sends the invitation). Deleting it cannot deregister: it warns to use the console.
+
+    Of its outputs, ``registration_id`` and ``status`` are promised; ``phone_masked``,
+    ``adopted`` and ``override_dcs_check`` are informational and may go.
     """
 
     agent_no: pulumi.Output[str]

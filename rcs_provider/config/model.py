@@ -120,19 +120,21 @@ def _text(value: object, path: str, what: str, problems: list[str]) -> str | Non
 
 
 def parse_fleet(
-    raw: object, *, source: str, extra_problems: Sequence[str] = ()
+    raw: object,
+    *,
+    source: str,
+    extra_problems: Sequence[str] = (),
+    key: str = "rcs-testers:agents",
 ) -> tuple[AgentSpec, ...]:
-    """Validate ``rcs-testers:agents`` and return it normalised, or raise FleetConfigError
-    listing every problem (``extra_problems`` first, e.g. from :func:`yaml_number_problems`).
-    No phone number appears in a message, only masked."""
+    """Validate the decoded value of ``key`` (``<namespace>:agents``) and return it
+    normalised, or raise FleetConfigError listing every problem (``extra_problems`` first,
+    e.g. from :func:`yaml_number_problems`). No phone number appears in a message, only masked.
+    """
     problems: list[str] = list(extra_problems)
     if raw is None:
         raise FleetConfigError(
             source,
-            [
-                *problems,
-                "agents: not set: add `rcs-testers:agents:` with a list of agents and testers",
-            ],
+            [*problems, f"agents: not set: add `{key}:` with a list of agents and testers"],
         )
     if not isinstance(raw, list):
         raise FleetConfigError(

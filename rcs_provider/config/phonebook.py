@@ -295,13 +295,22 @@ class StackTesters:
 
 
 def parse_stack_testers(
-    agents_raw: object, phonebook_raw: object, *, source: str, extra_problems: Sequence[str] = ()
+    agents_raw: object,
+    phonebook_raw: object,
+    *,
+    source: str,
+    extra_problems: Sequence[str] = (),
+    key: str = "rcs-testers:agents",
 ) -> StackTesters:
-    """Validate ``rcs-testers:agents`` with the phonebook ``rcs-testers:testers`` (or None),
-    or raise FleetConfigError listing every problem of both (``extra_problems`` first)."""
+    """Validate ``rcs-testers:agents`` (``key``) with the phonebook ``rcs-testers:testers``
+    (or None), or raise FleetConfigError listing every problem of both (``extra_problems``
+    first)."""
     resolution = resolve_references(agents_raw, phonebook_raw)
     agents = parse_fleet(
-        resolution.agents, source=source, extra_problems=[*extra_problems, *resolution.problems]
+        resolution.agents,
+        source=source,
+        key=key,
+        extra_problems=[*extra_problems, *resolution.problems],
     )
     marked = tuple(
         replace(

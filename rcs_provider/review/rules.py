@@ -144,6 +144,7 @@ def validation(
             placeholders.agents,
             placeholders.phonebook,
             source=source,
+            key=key,
             extra_problems=[*number_problems, *clear_problems],
         )
     except FleetConfigError as err:

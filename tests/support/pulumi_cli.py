@@ -52,8 +52,9 @@ class Result:
 
 
 class Project:
-    """A copy of the rcs-testers project (a working copy, as a CI runner has), driven through
-    the CLI. Without ``backend_url`` it uses its own ``file://`` backend through
+    """A copy of a Pulumi project (this one by default), a working copy as a CI runner has,
+    driven through the CLI. Stack files live in ``stack_config_dir`` (this project's
+    ``stackConfigDir``). Without ``backend_url`` it uses its own ``file://`` backend through
     ``PULUMI_BACKEND_URL``; with one, it is logged in to that backend (``pulumi login``, stored
     in its own ``PULUMI_HOME``) and ``backend_env`` carries the backend's credentials."""
 
@@ -63,8 +64,11 @@ class Project:
         env: dict[str, str],
         backend_url: str | None = None,
         backend_env: dict[str, str] | None = None,
+        *,
+        stack_config_dir: str = "stacks",
     ) -> None:
         self.root = root
+        self.stack_config_dir = root / stack_config_dir
         self.state_dir = root / ".pulumi-state"
         self.backend_url = backend_url
         self.backend_env = dict(backend_env or {})
@@ -123,6 +127,15 @@ class Project:
             shutil.copy(stack_file, other.root / "stacks" / stack_file.name)
         return other
 
+    @classmethod
+    def copy_of(cls, source: Path, root: Path, env: dict[str, str]) -> Project:
+        """A copy of another project (e.g. ``examples/...``) whose ``virtualenv: venv`` is this
+        repository's ``.venv``, where rcs-testers is installed in editable mode."""
+        shutil.copytree(source, root, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+        (root / "venv").symlink_to(REPO / ".venv")
+        (root / ".pulumi-state").mkdir()
+        return cls(root, env, stack_config_dir=".")
+
     def pulumi(self, *args: str, stack: str | None = None, timeout: float = 300) -> Result:
         argv = list(args) + (["--stack", stack] if stack else [])
         proc = subprocess.run(
@@ -150,7 +163,7 @@ class Stack:
     def __init__(self, project: Project, name: str) -> None:
         self.project = project
         self.name = name
-        self.file = project.root / "stacks" / f"Pulumi.{name}.yaml"
+        self.file = project.stack_config_dir / f"Pulumi.{name}.yaml"
 
     def _load(self) -> dict[str, Any]:
         data = yaml.safe_load(self.file.read_text()) if self.file.exists() else None

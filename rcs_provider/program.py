@@ -1,0 +1,116 @@
+"""Declaring a stack's testers from any Pulumi program: the config namespace is a parameter, so
+a program that already holds other infrastructure declares its testers with one call, e.g.
+``declare_testers(pulumi.Config("qa"))`` for ``qa:agents``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.config import get_config
+
+from .components import declare_fleet
+from .config import (
+    ALLOW_CLEAR_PHONES_KEY,
+    PHONEBOOK_NAME,
+    FleetConfigError,
+    clear_phone_paths,
+    clear_phone_problems,
+    parse_stack_testers,
+    phonebook_clear_phones,
+    phonebook_yaml_number_problems,
+    yaml_number_problems,
+)
+from .config_size import CONFIG_VAR, config_size_warning
+from .kaleyra.settings import SANDBOX_POD
+
+__all__ = ["declare_testers"]
+
+
+class _ProgramConfigError(FleetConfigError, pulumi.RunError):
+    """A :class:`FleetConfigError` that the engine prints as an error, without a traceback."""
+
+
+def declare_testers(
+    config: pulumi.Config, *, stack_file: str | os.PathLike[str] | None = None
+) -> dict[str, pulumi.Output[list[dict[str, Any]]]]:
+    """Declare every agent and tester of ``<namespace>:agents`` (``config.name`` is the
+    namespace), with its phonebook ``<namespace>:testers``: one :class:`AgentTesters` component
+    per agent, one :class:`RcsTester` per tester.
+
+    Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export.
+    Raises :class:`FleetConfigError` (a ``pulumi.RunError`` too) listing every problem by its
+    path before anything is declared. ``stack_file`` is the stack's config file, read for
+    what only its text shows (unquoted numbers YAML changed, phones written in clear); by
+    default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
+    """
+    key = f"{config.name}:agents"
+    phonebook_key = f"{config.name}:{PHONEBOOK_NAME}"
+    path = Path(stack_file) if stack_file is not None else _default_stack_file()
+    source = str(path)
+    size_warning = config_size_warning(os.environ.get(CONFIG_VAR), source=source)
+    if size_warning:
+        pulumi.log.warn(size_warning)
+    decoded: dict[str, Any] = {}
+    for name in (key, phonebook_key):
+        raw = get_config(name)  # decrypted; phones become secrets in RcsTester
+        try:
+            decoded[name] = json.loads(raw) if raw is not None else None
+        except json.JSONDecodeError as err:
+            short = name.split(":", 1)[1]
+            raise _ProgramConfigError(
+                source, [f"{short}: is not valid YAML/JSON: {err.msg}"]
+            ) from None
+
+    on_sandbox = pulumi.Config("kaleyra").get("pod") == SANDBOX_POD
+    clear_in_phonebook = (
+        {} if on_sandbox else phonebook_clear_phones(path, phonebook_key, decoded[phonebook_key])
+    )
+    clear_problems, clear_warning = clear_phone_problems(
+        [*([] if on_sandbox else clear_phone_paths(path, key)), *clear_in_phonebook],
+        decoded[key],
+        key=key,
+        allowed=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
+        masked=clear_in_phonebook,
+    )
+    try:
+        testers = parse_stack_testers(
+            decoded[key],
+            decoded[phonebook_key],
+            source=source,
+            key=key,
+            extra_problems=[
+                *yaml_number_problems(path, key),
+                *phonebook_yaml_number_problems(path, phonebook_key),
+                *clear_problems,
+            ],
+        )
+    except FleetConfigError as err:
+        raise _ProgramConfigError(err.source, err.problems) from None
+    for warning in [clear_warning, *testers.warnings]:
+        if warning:
+            pulumi.log.warn(f"{source}: {warning}")
+    return declare_fleet(testers.agents)
+
+
+def _default_stack_file() -> Path:
+    """``<stackConfigDir>/Pulumi.<stack>.yaml`` of the project the program runs in."""
+    stack = f"Pulumi.{pulumi.get_stack()}.yaml"
+    cwd = Path.cwd()
+    for folder in (cwd, *cwd.parents):
+        project_file = folder / "Pulumi.yaml"
+        if project_file.is_file():
+            break
+    else:
+        return Path(stack)
+    try:
+        project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        project = None
+    config_dir = project.get("stackConfigDir") if isinstance(project, dict) else None
+    location = folder / config_dir if isinstance(config_dir, str) else folder
+    return Path(os.path.relpath(location / stack, cwd))

@@ -1,0 +1,138 @@
+"""The public API of the package: the names of ``rcs_provider.__all__``, a light import, the
+provider's pickled path, and ``declare_testers`` reading a config namespace given by the caller
+(under Pulumi's mocks; the real engine runs it in tests/e2e/test_existing_program.py)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.config import set_all_config
+
+import rcs_provider
+from rcs_provider import FleetConfigError, declare_testers
+
+PUBLIC = {
+    "AgentSpec",
+    "AgentTesters",
+    "FleetConfigError",
+    "RcsTester",
+    "RcsTesterArgs",
+    "TesterSpec",
+    "__version__",
+    "declare_testers",
+    "parse_fleet",
+}
+
+
+def test_all_lists_the_public_names_each_documented() -> None:
+    assert set(rcs_provider.__all__) == PUBLIC
+    for name in PUBLIC - {"__version__"}:
+        value = getattr(rcs_provider, name)
+        assert inspect.getdoc(value), f"rcs_provider.{name} has no docstring"
+        assert name in dir(rcs_provider)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'KaleyraClient'"):
+        _ = rcs_provider.KaleyraClient  # type: ignore[attr-defined]
+
+
+def test_the_provider_keeps_the_path_that_states_pickled() -> None:
+    from rcs_provider.provider import TesterProvider
+
+    assert (TesterProvider.__module__, TesterProvider.__qualname__) == (
+        "rcs_provider.provider",
+        "TesterProvider",
+    )
+
+
+def test_importing_the_package_loads_neither_pulumi_nor_the_sandbox() -> None:
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys, rcs_provider; print(sorted(set(sys.modules) & "
+         "{'pulumi', 'fastapi', 'uvicorn', 'requests'}))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert probe.stdout.strip() == "[]"
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        self.resources.append(args)
+        outs = dict(args.inputs, registration_id=f"id-{args.name}", status="Unverified")
+        return f"{args.name}-id", dict(outs, phone_masked="91980XXXXX01")
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@pytest.fixture
+def mocks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Mocks]:
+    (tmp_path / "Pulumi.yaml").write_text("name: platform\nstackConfigDir: envs\n")
+    monkeypatch.chdir(tmp_path)
+    m = Mocks()
+    pulumi.runtime.set_mocks(m, project="platform", stack="dev", preview=False)
+    yield m
+    set_all_config({})
+
+
+QA_AGENTS = [{"agent": "48900", "testers": [{"label": "qa-alice", "phone": "+91 98000 00001"}]}]
+
+
+@pulumi.runtime.test
+def test_declare_testers_reads_the_namespace_it_is_given(mocks: Mocks) -> Any:
+    set_all_config({"qa:agents": json.dumps(QA_AGENTS), "kaleyra:pod": "sandbox"})
+    outputs = declare_testers(pulumi.Config("qa"))
+
+    def check(rows: list[dict[str, Any]]) -> None:
+        assert rows == [
+            {
+                "label": "qa-alice",
+                "phone": "91980XXXXX01",
+                "registration_id": "id-48900-qa-alice",
+                "status": "Unverified",
+            }
+        ]
+        assert {(r.typ, r.name) for r in mocks.resources} == {
+            ("rcs-testers:index:AgentTesters", "agent-48900"),
+            ("pulumi-python:dynamic/kaleyra:RcsTester", "48900-qa-alice"),
+        }
+
+    assert list(outputs) == ["48900"]
+    return outputs["48900"].apply(check)
+
+
+def test_a_namespace_without_testers_is_the_usual_error_naming_its_key(mocks: Mocks) -> None:
+    set_all_config({"rcs-testers:agents": json.dumps(QA_AGENTS)})
+    with pytest.raises(FleetConfigError) as raised:
+        declare_testers(pulumi.Config("qa"))
+    assert str(raised.value) == (
+        "Unable to read the testers of envs/Pulumi.dev.yaml: 1 problem(s); nothing was "
+        "registered.\n  envs/Pulumi.dev.yaml: agents: not set: add `qa:agents:` with a list of "
+        "agents and testers"
+    )
+    assert isinstance(raised.value, pulumi.RunError), "the engine prints it without a traceback"
+    assert mocks.resources == []
+
+
+def test_the_stack_file_can_be_named(mocks: Mocks, tmp_path: Path) -> None:
+    (tmp_path / "qa.yaml").write_text(
+        'config:\n  qa:agents:\n    - agent: 04890\n      testers: [{label: qa-a, phone: "+91 98000 00001"}]\n'
+    )
+    set_all_config({"qa:agents": json.dumps([{"agent": 4890, "testers": QA_AGENTS[0]["testers"]}])})
+    with pytest.raises(FleetConfigError, match=r"qa\.yaml: agents\[0\]\.agent: written without"):
+        declare_testers(pulumi.Config("qa"), stack_file=tmp_path / "qa.yaml")
