@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -51,6 +51,7 @@ from .errors import (
     extract_code_and_message,
     format_seconds,
 )
+from .listing import MAX_LIST_PAGES, TesterList, is_masked, page_info
 from .phone import PhoneNumberError, mask_phone, normalize_phone
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ __all__ = [
     "CONFIG_KEYS",
     "DEFAULT_LIST_PATH",
     "DEFAULT_REGISTER_PATH",
+    "LOOKUP_MODES",
     "POD_BASE_URLS",
     "SANDBOX_POD",
     "ClientSettings",
@@ -94,7 +96,10 @@ CONFIG_KEYS: Final[dict[str, str]] = {
     "max_retry_after": "kaleyra:maxRetryAfter",
     "total_timeout": "kaleyra:totalTimeout",
     "max_response_bytes": "kaleyra:maxResponseBytes",
+    "lookup": "kaleyra:lookup",
 }
+#: Values of ``kaleyra:lookup``: use the list while it works / always / never.
+LOOKUP_MODES: Final = ("auto", "list", "register-only")
 
 _log = logging.getLogger("rcs_provider.client")
 
@@ -172,6 +177,7 @@ class ClientSettings:
     max_retry_after: float = 60.0
     total_timeout: float = 300.0
     max_response_bytes: int = 1_048_576
+    lookup: str = "auto"
 
     def __post_init__(self) -> None:
         problems = _settings_problems(self)
@@ -215,6 +221,8 @@ def _settings_problems(s: ClientSettings) -> list[tuple[str, str]]:
             bad(name, "must be a number of seconds, 0 or more")
     if not _is_int(s.max_retries) or s.max_retries < 0:
         bad("max_retries", "must be a whole number, 0 or more")
+    if s.lookup not in LOOKUP_MODES:
+        bad("lookup", f"must be one of {', '.join(LOOKUP_MODES)}")
     if not _is_int(s.max_response_bytes) or s.max_response_bytes <= 0:
         bad("max_response_bytes", "must be a positive whole number of bytes")
     return problems
@@ -466,6 +474,74 @@ class KaleyraClient:
         )
         return self._parse_testers(response, body, action)
 
+    def tester_list(self, agent_no: str, *, label: str | None = None) -> TesterList:
+        """The testers of agent ``agent_no``, following pagination signs page by page.
+
+        Raises rather than guess on a body it does not understand; a list it could not read
+        whole (too many pages, no way to the next page, a total that does not add up) comes
+        back marked incomplete, and masked numbers are counted, not matched.
+        """
+        agent = _check_agent(agent_no)
+        action = (
+            f"look up tester {label} in the tester list of agent {agent}"
+            if label
+            else f"list the testers of agent {agent}"
+        )
+        method = self._settings.list_method.upper()
+        first = {"agent_number": agent}
+        params: dict[str, str] = first
+        url: str | None = None
+        seen = {urlencode(first)}
+        records: list[TesterRecord] = []
+        masked = 0
+        signs: list[str] = []
+
+        def partial(why: str, pages: int) -> TesterList:
+            return TesterList(tuple(records), why, masked, tuple(signs), pages)
+
+        for pages in range(1, MAX_LIST_PAGES + 1):
+            response, body = self._call(
+                method,
+                self._settings.list_path,
+                url=url,
+                action=action,
+                params=None if url else params,
+                json=first if method == "POST" else None,
+            )
+            doc, page, page_masked = self._parse_list_page(response, body, action)
+            records += page
+            masked += page_masked
+            info = page_info(
+                doc, items_on_page=len(page) + page_masked, read_so_far=len(records) + masked
+            )
+            signs += [sign for sign in info.signs if sign not in signs]
+            if not info.more:
+                read = len(records) + masked
+                if info.total is not None and info.total != read:
+                    return partial(f"it said total={info.total} but {read} were listed", pages)
+                return TesterList(tuple(records), None, masked, tuple(signs), pages)
+            if info.next_link is not None:
+                url = self._same_origin(info.next_link)
+                if url is None:
+                    return partial("its next-page link points away from the configured pod", pages)
+            elif info.next_params:
+                url, params = None, {**first, **info.next_params}
+            else:
+                return partial("it shows more testers but no way to fetch them", pages)
+            following = url or urlencode(params)
+            if following in seen:
+                return partial("its pagination did not move on to a new page", pages)
+            seen.add(following)
+        return partial(f"it has more than {MAX_LIST_PAGES} pages", MAX_LIST_PAGES)
+
+    def _same_origin(self, link: str) -> str | None:
+        """``link`` resolved against the base URL, if it stays on the same scheme and host."""
+        url = urljoin(self._base_url + "/", link)
+        base = urlsplit(self._base_url)
+        target = urlsplit(url)
+        same = (target.scheme, target.netloc) == (base.scheme, base.netloc)
+        return url if same else None
+
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
@@ -531,10 +607,14 @@ class KaleyraClient:
         action: str,
         params: dict[str, str] | None = None,
         json: dict[str, str] | None = None,
+        url: str | None = None,
     ) -> tuple[requests.Response, bytes]:
-        """Send one logical request (urllib3 retries inside); return a 2xx response and body."""
+        """Send one logical request (urllib3 retries inside); return a 2xx response and body.
+
+        ``url`` (a next-page link) replaces the base URL and path."""
         s = self._settings
-        url = self._base_url + path_template.replace("{sid}", quote(s.sid, safe=""))
+        if url is None:
+            url = self._base_url + path_template.replace("{sid}", quote(s.sid, safe=""))
         path = urlsplit(url).path
         started = time.monotonic()
         try:
@@ -735,6 +815,22 @@ class KaleyraClient:
     def _parse_testers(
         self, response: requests.Response, body: bytes, action: str
     ) -> list[TesterRecord]:
+        _, records, masked = self._parse_list_page(response, body, action)
+        if masked:
+            raise self._unparseable(
+                response,
+                action,
+                f"{masked} entries of the tester list have a phone number that is masked or "
+                "malformed",
+                "Nothing was concluded from it; set kaleyra:lookup to auto or register-only if "
+                "your account masks numbers in the list.",
+            )
+        return records
+
+    def _parse_list_page(
+        self, response: requests.Response, body: bytes, action: str
+    ) -> tuple[Any, list[TesterRecord], int]:
+        """One list page: its JSON, its records and how many entries had masked numbers."""
         status = response.status_code
         hint = (
             f"Nothing was concluded from it; check {CONFIG_KEYS['list_path']} and "
@@ -752,15 +848,20 @@ class KaleyraClient:
             raise self._unparseable(
                 response, action, f"Kaleyra answered {status} without a tester list{said}", hint
             )
-        records = []
+        records: list[TesterRecord] = []
+        masked = 0
         for index, item in enumerate(items):
+            phone = _first(item, _PHONE_KEYS) if isinstance(item, dict) else None
+            if isinstance(phone, str) and is_masked(phone):
+                masked += 1
+                continue
             record = _tester_record(item)
             if isinstance(record, str):
                 raise self._unparseable(
                     response, action, f"item {index} of the tester list {record}", hint
                 )
             records.append(record)
-        return records
+        return doc, records, masked
 
 
 _NOT_JSON: Final = object()

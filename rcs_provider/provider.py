@@ -27,17 +27,12 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from .adoption import deterministic_id
 from .client import KaleyraClient, Registration
-from .errors import (
-    AlreadyRegisteredError,
-    ConfigurationError,
-    KaleyraError,
-    ServerError,
-    TransportError,
-    UnparseableResponseError,
-)
+from .errors import ConfigurationError, KaleyraError
+from .lookup import Found, ProviderError, TesterLookup
 from .phone import mask_phone, normalize_phone
-from .roster import Roster, Sighting
+from .roster import Roster
 from .settings import (
     BUDGET_KEY,
     DEFAULT_NEW_TESTER_BUDGET,
@@ -59,8 +54,6 @@ _AGENT = re.compile(r"[0-9]{1,20}")
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SEPARATORS = re.compile(r"[-._]")
 _DIGITS_ACROSS_SEPARATORS = re.compile(r"[0-9]{7,}")
-#: Gateway errors that may come back after Kaleyra registered the number.
-_AMBIGUOUS_STATUSES = frozenset({502, 504})
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 
 
@@ -105,10 +98,6 @@ def _explained(operation: _Op) -> _Op:
     return cast(_Op, wrapper)
 
 
-class ProviderError(RuntimeError):
-    """An operation failed for a reason the message explains (no Kaleyra status involved)."""
-
-
 def _warn(message: str) -> None:
     """Show a warning in the engine's output (the provider's stderr is shown to the user)."""
     print(f"warning: {message}", file=sys.stderr, flush=True)
@@ -126,6 +115,8 @@ class TesterProvider(ResourceProvider):
 
     _client: KaleyraClient | None = None
     _budget: int = DEFAULT_NEW_TESTER_BUDGET
+    _lookup_mode: str = "auto"
+    _retry_pause: float = 0.0
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -136,14 +127,28 @@ class TesterProvider(ResourceProvider):
             # This process serves only dynamic providers; the engine prints the traceback
             # text of a failed call, and our messages are written to stand alone.
             sys.tracebacklimit = 0
-        self._client = KaleyraClient(settings_from_config(req.config.get))
+        settings = settings_from_config(req.config.get)
+        self._client = KaleyraClient(settings)
         self._budget = new_tester_budget_from_config(req.config.get)
+        self._lookup_mode = settings.lookup
+        self._retry_pause = min(settings.backoff_max, 4 * settings.backoff_factor)
 
     @property
     def client(self) -> KaleyraClient:
         if self._client is None:
             raise RuntimeError("TesterProvider used before configure(); this is a bug")
         return self._client
+
+    @property
+    def lookup(self) -> TesterLookup:
+        """Finding and adopting registrations under ``kaleyra:lookup`` (see ``lookup``)."""
+        return TesterLookup(
+            self.client,
+            ROSTER,
+            mode=self._lookup_mode,
+            warn=_warn,
+            retry_pause=self._retry_pause,
+        )
 
     # -- check / diff ------------------------------------------------------------------------
 
@@ -197,45 +202,16 @@ class TesterProvider(ResourceProvider):
 
     @_explained
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Adopt the number's registration if the agent already lists it, else register it.
-        A 409, or a failure that leaves the outcome unknown, leads to a fresh look-up."""
+        """Adopt the number's registration if the agent's list shows it, else register it;
+        "already registered" is adopted, an unknown outcome settled (see ``lookup``)."""
         agent, phone, label = props["agent_no"], props["phoneno"], props["label"]
-        action = f"register tester {label} for agent {agent}"
-        known = self._lookup(agent, phone, label, fresh=False)
+        lookup = self.lookup
+        known = lookup.existing(agent, phone, label)
         if known is not None:
             return self._result(props, known.id, known.status, adopted=True)
-        try:
-            registration = self.client.register_tester(agent, phone, label=label)
-        except AlreadyRegisteredError:
-            return self._adopt_after(agent, phone, label, props, action, "Kaleyra answered 409")
-        except (TransportError, ServerError) as err:
-            if isinstance(err, ServerError) and err.status not in _AMBIGUOUS_STATUSES:
-                raise
-            # The request may have reached Kaleyra: never send it twice, look it up instead.
-            return self._adopt_after(
-                agent, phone, label, props, action, f"the outcome is unknown ({err.why})"
-            )
-        ROSTER.record(agent, phone, Sighting(registration.id, "Unverified"))
-        return self._result(props, registration.id, "Unverified", registration=registration)
-
-    def _adopt_after(
-        self, agent: str, phone: str, label: str, props: dict[str, Any], action: str, why: str
-    ) -> CreateResult:
-        known = self._lookup(agent, phone, label, fresh=True)
-        if known is None:
-            raise ProviderError(
-                f"Unable to {action}: {why}, and the agent's tester list does not show "
-                f"{mask_phone(phone)}. Run `pulumi up` again: it looks the number up before "
-                "registering, so no second invitation is sent."
-            )
-        return self._result(props, known.id, known.status, adopted=True)
-
-    def _lookup(self, agent: str, phone: str, label: str, *, fresh: bool) -> Sighting | None:
-        return ROSTER.lookup(
-            agent,
-            phone,
-            lambda a: self.client.list_testers(a, label=label),
-            fresh=fresh,
+        found: Found = lookup.register(agent, phone, label)
+        return self._result(
+            props, found.id, found.status, adopted=found.adopted, registration=found.registration
         )
 
     @staticmethod
@@ -247,7 +223,7 @@ class TesterProvider(ResourceProvider):
         adopted: bool = False,
         registration: Registration | None = None,
     ) -> CreateResult:
-        rid = registration_id or _synthetic_id(props["agent_no"], props["label"])
+        rid = registration_id or deterministic_id(props["agent_no"], props["label"])
         outs = _outputs(props, rid, status, adopted=adopted)
         if registration is not None:
             outs["override_dcs_check"] = registration.override_dcs_check
@@ -258,18 +234,15 @@ class TesterProvider(ResourceProvider):
     @_explained
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from the agent's tester list (one list call per agent per process).
-        A number the list no longer shows is gone; a list that cannot be understood
-        changes nothing and warns."""
+        Only a list read whole and understood may show a tester is gone; without one
+        (register-only, masked, paged beyond reach, not understood) state is kept."""
         agent, phone, label = props.get("agent_no"), props.get("phoneno"), props.get("label")
         if not agent or not phone:
             return ReadResult(id_, props)
-        try:
-            testers = ROSTER.testers(agent, lambda a: self.client.list_testers(a, label=str(label)))
-        except UnparseableResponseError as err:
-            _warn(f"{err} Kept tester {label} of agent {agent} as recorded in state.")
+        verdict, known = self.lookup.for_read(agent, phone, str(label))
+        if verdict == "keep":
             return ReadResult(id_, props)
-        known = testers.get(phone)
-        if known is None:
+        if verdict == "gone" or known is None:
             _warn(
                 f"tester {label} of agent {agent} ({mask_phone(phone)}) is no longer listed by "
                 "Kaleyra; it leaves the state and the next `pulumi up` registers it again."
@@ -343,8 +316,3 @@ def _outputs(
         "phone_masked": mask_phone(phone),
         "adopted": adopted,
     }
-
-
-def _synthetic_id(agent: str, label: str) -> str:
-    """Id for a registration whose list entry has no id (the list shape is undocumented)."""
-    return f"adopted:{agent}:{label}"

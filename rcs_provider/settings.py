@@ -12,6 +12,7 @@ from .client import (
     CONFIG_KEYS,
     DEFAULT_LIST_PATH,
     DEFAULT_REGISTER_PATH,
+    LOOKUP_MODES,
     POD_BASE_URLS,
     ClientSettings,
 )
@@ -143,6 +144,12 @@ def settings_from_config(
     if list_method not in ("GET", "POST"):
         problems.append(f"kaleyra:listMethod must be GET or POST, got {list_method!r}")
 
+    lookup = text("lookup") or "auto"
+    if lookup not in LOOKUP_MODES:
+        problems.append(
+            f"kaleyra:lookup must be one of {', '.join(LOOKUP_MODES)}, got {lookup[:20]!r}: "
+            "`pulumi config set kaleyra:lookup auto`"
+        )
     register_path = text("registerPath") or DEFAULT_REGISTER_PATH
     list_path = text("listPath") or DEFAULT_LIST_PATH
     numbers = {name: number(name, integer=kind is int) for name, kind in _NUMBERS.items()}
@@ -161,5 +168,6 @@ def settings_from_config(
         register_path=register_path,
         list_path=list_path,
         list_method=list_method,
+        lookup=lookup,
         **cast(dict[str, Any], {name: _NUMBERS[name](v) for name, v in numbers.items()}),
     )
