@@ -30,8 +30,14 @@ engine: ## build (once) or reuse the Pulumi engine in ~/.cache/rcs-testers
 demo: venv engine ## the main job on the embedded default: sandbox + local file backend + pulumi up
 	@$(ENGINE_ENV); $(PY) scripts/demo.py
 
+# Test processes in parallel (pytest-xdist): most of a test's time is spent waiting on the
+# engine's subprocesses and loopback HTTP, so more workers than cores still shortens the run.
+PYTEST_WORKERS ?= 4
+PARALLEL = -n $(PYTEST_WORKERS) --dist worksteal
+
 test: venv engine lint typecheck ## everything: lint, types, unit, sandbox, e2e and reliability tests
-	@$(ENGINE_ENV); scripts/run-pytest tests --cov=rcs_provider --cov-report=term --cov-fail-under=90
+	@$(ENGINE_ENV); scripts/run-pytest tests $(PARALLEL) --cov=rcs_provider --cov-report=term \
+		--cov-fail-under=90
 
 test-unit: venv ## unit tests only (no network, no engine)
 	@scripts/run-pytest tests/unit
@@ -40,10 +46,10 @@ test-sandbox: venv ## sandbox tests (loopback HTTP)
 	@scripts/run-pytest tests/sandbox
 
 test-e2e: venv engine ## real-engine end-to-end tests
-	@$(ENGINE_ENV); scripts/run-pytest tests/e2e
+	@$(ENGINE_ENV); scripts/run-pytest tests/e2e $(PARALLEL)
 
 test-reliability: venv engine ## the long fault, crash and quota runs only
-	@$(ENGINE_ENV); scripts/run-pytest tests/reliability -m reliability
+	@$(ENGINE_ENV); scripts/run-pytest tests/reliability -m reliability $(PARALLEL)
 
 lint: venv ## ruff format --check and ruff check
 	@$(VENV)/bin/ruff format --check --quiet rcs_provider tests bench scripts __main__.py

@@ -267,12 +267,13 @@ class TesterProvider(ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Kaleyra has no API to remove a tester: drop it from state and say so, unless the
-        same number is still declared (a renamed label) in this run."""
+        same number is still declared for the agent in this run: under a new label (a
+        rename) or under the same one (a forced replace, ``pulumi up --replace``)."""
         agent, phone, label = props.get("agent_no"), props.get("phoneno"), props.get("label")
         masked = mask_phone(phone) if isinstance(phone, str) and phone else "unknown number"
         if isinstance(agent, str) and isinstance(phone, str):
             still = ROSTER.claimed_by(agent, phone)
-            if still is not None and still != label:
+            if still is not None:
                 log.info("tester %s of agent %s is still declared as %s", label, agent, still)
                 return
         _warn(

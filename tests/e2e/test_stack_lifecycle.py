@@ -240,3 +240,20 @@ def test_preview_diff_and_state_hold_no_phone_and_no_api_key(stack: Stack, sandb
         assert digits[-10:] not in everything
     assert sandbox.api_key not in everything
     assert "qa-erin" in diff.output
+
+
+def test_forced_replace_of_one_tester_sends_nothing_and_warns_nothing(
+    stack: Stack, sandbox: Any
+) -> None:
+    stack.set_agents(agents_block(BASE))
+    stack.up().ok()
+    before = sandbox.stats()
+    bob = next(r for r in stack.testers_in_state() if r["urn"].endswith("::48900-qa-bob"))
+
+    replaced = stack.up("--replace", bob["urn"]).ok()
+
+    assert "1 replaced" in replaced.output
+    assert REMOVE_WARNING not in replaced.output, "qa-bob is still declared"
+    assert sandbox.stats()["register_calls"] == before["register_calls"]
+    assert registered(sandbox)[("48900", phone(2))] == bob["outputs"]["registration_id"]
+    stack.up("--expect-no-changes").ok()

@@ -43,12 +43,25 @@ def kill_up_after(stack: Stack, sandbox: Any, created: int) -> None:
     proc.wait(timeout=30)
 
 
+def wait_until_every_call_is_answered(sandbox: Any) -> None:
+    """The sandbox answers (and stores) a request even when its client was killed; its own
+    counters say when every call it received has been answered."""
+    deadline = time.monotonic() + 60
+    while True:
+        stats = sandbox.stats()
+        answered = sum(stats["responses_by_status"].values()) + stats["errors_injected"]["dropped"]
+        if answered >= stats["register_calls"] + stats["list_calls"]:
+            return
+        assert time.monotonic() < deadline, f"calls still unanswered after 60 s: {stats}"
+        time.sleep(0.02)
+
+
 def test_kill_during_up_then_runbook_recovery(stack: Stack, sandbox: Any) -> None:
     stack.set_agents(agents_block(LAYOUT))
     sandbox.set_faults(latency_ms=250)  # creates in flight at the moment of the kill
 
     kill_up_after(stack, sandbox, created=8)
-    time.sleep(0.5)  # let in-flight sandbox requests finish
+    wait_until_every_call_is_answered(sandbox)  # requests in flight at the kill still land
     sandbox.set_faults(latency_ms=0)
     at_kill = sandbox.stats()["register_created"]
     recorded = len(stack.testers_in_state())

@@ -23,10 +23,12 @@ def test_quota_exceeded_by_one_change(stack: Stack, sandbox: Any) -> None:
     sandbox.set_faults(daily_quota=5)
     stack.set_agents(agents_block(LAYOUT))
 
-    first = stack.up()
+    # --continue-on-error: every create is attempted whatever the engine's scheduling, so
+    # which testers run before the first failure cannot change the outcome.
+    first = stack.up("--continue-on-error")
 
     assert first.returncode != 0
-    assert first.output.count("Daily tester registration quota exceeded (5 per agent per day)") >= 2
+    assert first.output.count("Daily tester registration quota exceeded (5 per agent per day)") == 2
     assert "Retry in" in first.output and "retry tomorrow" in first.output
     regs = {(r["agent_no"], r["phoneno"]) for r in sandbox.registrations()}
     assert len([p for p in regs if p[0] == "48900"]) == 5

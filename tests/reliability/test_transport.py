@@ -234,7 +234,7 @@ def test_untrusted_tls_certificate_is_refused(tls_server: TlsServer, env_mode: s
     assert f"the TLS certificate of {host} could not be verified" in str(error)
     assert "certificate verification cannot be disabled" in str(error)
     assert tls_server.requests_seen == []
-    assert elapsed < 5
+    assert elapsed < CUT_OFF_BOUND_S
 
 
 TLS_SWITCHES = {
@@ -299,7 +299,11 @@ def test_unreadable_ca_bundle_is_a_transport_error(
 # -- a tiny raw HTTP server for what the sandbox cannot do ------------------------------------
 
 Handler = Callable[[socket.socket, Callable[[], bool]], None]
-SERVE_LIMIT_S = 6.0  # no handler runs longer: a client that hangs is seen, and then let go
+SERVE_LIMIT_S = 20.0  # no handler runs longer: a client that hangs is seen, and then let go
+#: A client with a 1 s read timeout and a 2 s total budget that is "cut off" returns well
+#: within this bound, and a client that waits for a server holding it SERVE_LIMIT_S does not:
+#: a wide margin on both sides, so a loaded machine cannot turn the outcome.
+CUT_OFF_BOUND_S = SERVE_LIMIT_S / 2.5
 
 
 @pytest.fixture
@@ -402,7 +406,7 @@ def assert_cut_at_the_cap(url: str) -> None:
 
     assert isinstance(error, TransportError), repr(error)
     assert "the response was larger than 1048576 bytes" in str(error)
-    assert elapsed < 3
+    assert elapsed < CUT_OFF_BOUND_S
     assert peak < 8 * MIB, f"{peak / MIB:.1f} MiB held while reading"
 
 
@@ -418,7 +422,7 @@ def test_oversize_response_from_the_sandbox_is_cut_off_at_the_cap(sandbox: Any, 
     assert isinstance(error, TransportError), repr(error)
     assert "the response was larger than 1048576 bytes" in str(error)
     assert "kaleyra:maxResponseBytes" in str(error)
-    assert elapsed < 3
+    assert elapsed < CUT_OFF_BOUND_S
 
 
 def test_configured_cap_applies(sandbox: Any) -> None:
@@ -428,7 +432,7 @@ def test_configured_cap_applies(sandbox: Any) -> None:
 
     assert isinstance(error, TransportError), repr(error)
     assert "the response was larger than 4096 bytes" in str(error)
-    assert elapsed < 3
+    assert elapsed < CUT_OFF_BOUND_S
 
 
 def test_response_cap_can_be_set_in_stack_config() -> None:
@@ -490,13 +494,13 @@ def test_compressed_response_is_capped_after_decompression(
 def test_slow_drip_body_from_the_sandbox_is_cut_off_within_the_read_timeout(
     sandbox: Any, kind: str
 ) -> None:
-    sandbox.set_faults(slow_body_bytes_per_sec=20)  # a ~150-byte answer would take ~8 s
+    sandbox.set_faults(slow_body_bytes_per_sec=5)  # a ~150-byte answer would take ~30 s
     with client_for(sandbox.url, total_timeout=5.0) as client:
         error, elapsed = timed(lambda: calls(kind)(client))
 
     assert isinstance(error, TransportError), repr(error)
     assert "sent the response too slowly (not complete within the 1s read timeout)" in str(error)
-    assert elapsed < 3
+    assert elapsed < CUT_OFF_BOUND_S
 
 
 @pytest.mark.parametrize(
@@ -513,7 +517,9 @@ def test_slow_drip_before_the_body_is_cut_off_within_the_timeouts(
     with client_for(url) as client:
         error, elapsed = timed(lambda: calls(kind)(client))
 
-    assert elapsed < 4, f"the client was held {elapsed:.1f}s (the server gave up first)"
+    assert elapsed < CUT_OFF_BOUND_S, (
+        f"the client was held {elapsed:.1f}s (the server gave up first)"
+    )
     assert isinstance(error, TransportError), repr(error)
 
 
@@ -527,12 +533,12 @@ def test_silent_server_fails_naming_the_read_timeout(
 
     assert isinstance(error, TransportError), repr(error)
     assert "did not answer within the 1s read timeout" in str(error)
-    assert elapsed < 3
+    assert elapsed < CUT_OFF_BOUND_S
 
 
 # -- through the engine ----------------------------------------------------------------------
 
-ENGINE_BOUND_S = 25.0  # engine start-up and teardown (~5 s) + kaleyra:totalTimeout 5 s, doubled
+ENGINE_BOUND_S = 60.0  # engine start-up and teardown on a loaded machine + kaleyra:totalTimeout 5 s
 
 
 def slow_stack(stack: Stack) -> None:
@@ -542,7 +548,7 @@ def slow_stack(stack: Stack) -> None:
 
 def test_up_against_a_slow_drip_sandbox_fails_within_the_bound(stack: Stack, sandbox: Any) -> None:
     slow_stack(stack)
-    sandbox.set_faults(slow_body_bytes_per_sec=20)
+    sandbox.set_faults(slow_body_bytes_per_sec=2)  # a ~150-byte answer would take ~75 s
 
     started = time.monotonic()
     result = stack.run("up", "--yes", "--skip-preview", timeout=120)

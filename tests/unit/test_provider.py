@@ -433,3 +433,11 @@ def test_budget_from_config() -> None:
                 Config({**config, "rcs-testers:newTesterBudget": "lots"}, "rcs-testers")
             )
         )
+
+
+def test_delete_after_a_forced_replace_of_the_same_tester_is_silent(
+    provider: Provider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider.check(state(label="qa-bob"), props(label="qa-bob"))  # `pulumi up --replace`
+    provider.delete("id-1", state(label="qa-bob"))
+    assert capsys.readouterr().err == ""
