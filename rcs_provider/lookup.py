@@ -83,7 +83,8 @@ def unusable_list_reason(error: KaleyraError) -> str | None:
     if isinstance(error, InvalidRequestError | ServerError | UnparseableResponseError) and (
         error.status in _NO_LIST_STATUSES or (error.code or "").upper() == "RCS405"
     ):
-        said = " ".join(str(p) for p in (error.status, error.code) if p)
+        code = error.code if error.code and error.code != str(error.status) else None
+        said = " ".join(str(p) for p in (error.status, code) if p)
         return f"the list call answered {said}"
     return None
 
