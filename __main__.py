@@ -4,11 +4,14 @@ import json
 from pathlib import Path
 
 import pulumi
-from pulumi.runtime.config import get_config, is_config_secret
+from pulumi.runtime.config import get_config
 
+from rcs_provider.client import SANDBOX_POD
 from rcs_provider.fleet import (
+    ALLOW_CLEAR_PHONES_KEY,
     FleetConfigError,
-    clear_phones_warning,
+    clear_phone_paths,
+    clear_phone_problems,
     declare_fleet,
     parse_fleet,
     yaml_number_problems,
@@ -18,19 +21,26 @@ source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
 key = f"{pulumi.get_project()}:agents"
 raw = get_config(key)  # decrypted; phones become secrets below
 try:
-    agents = parse_fleet(
-        json.loads(raw) if raw is not None else None,
-        source=source,
-        extra_problems=yaml_number_problems(Path(source), key),
-    )
+    decoded = json.loads(raw) if raw is not None else None
 except json.JSONDecodeError as err:
     raise pulumi.RunError(f"{source}: agents: is not valid YAML/JSON: {err.msg}") from None
+
+on_sandbox = pulumi.Config("kaleyra").get("pod") == SANDBOX_POD
+clear_problems, clear_warning = clear_phone_problems(
+    [] if on_sandbox else clear_phone_paths(Path(source), key),
+    decoded,
+    key=key,
+    allowed=bool(pulumi.Config().get_bool(ALLOW_CLEAR_PHONES_KEY)),
+)
+try:
+    agents = parse_fleet(
+        decoded,
+        source=source,
+        extra_problems=[*yaml_number_problems(Path(source), key), *clear_problems],
+    )
 except FleetConfigError as err:
     raise pulumi.RunError(str(err)) from None
 
-warning = clear_phones_warning(
-    source, key, secret=is_config_secret(key), pod=pulumi.Config("kaleyra").get("pod")
-)
-if warning:
-    pulumi.log.warn(warning)
+if clear_warning:
+    pulumi.log.warn(f"{source}: {clear_warning}")
 pulumi.export("agents", declare_fleet(agents))

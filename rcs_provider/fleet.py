@@ -31,12 +31,14 @@ from .provider import normalize_agent, validate_label
 from .resource import RcsTester, RcsTesterArgs, tester_logical_name
 
 __all__ = [
+    "ALLOW_CLEAR_PHONES_KEY",
     "MAX_TESTERS_PER_AGENT",
     "AgentSpec",
     "AgentTesters",
     "FleetConfigError",
     "TesterSpec",
-    "clear_phones_warning",
+    "clear_phone_paths",
+    "clear_phone_problems",
     "declare_fleet",
     "parse_fleet",
     "yaml_number_problems",
@@ -116,12 +118,8 @@ def yaml_number_problems(stack_file: Path, key: str) -> list[str]:
     The engine hands the program decoded values: ``agent: 04890`` arrives as ``4890`` and
     ``agent: 0xBEEF`` as ``48879``. Only the stack file's text shows it, so it is read here.
     A file that is missing or not plain YAML yields no problem (the engine reports those)."""
-    try:
-        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    agents = _mapping_value(_mapping_value(root, "config"), key)
-    if not isinstance(agents, yaml.SequenceNode):
+    agents = _agents_node(stack_file, key)
+    if agents is None:
         return []
     problems = []
     for i, agent in enumerate(agents.value):
@@ -351,16 +349,72 @@ class AgentTesters(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def clear_phones_warning(source: str, key: str, *, secret: bool, pod: str | None) -> str | None:
-    """The warning to show when phones are written in clear outside the sandbox: the engine
-    records the stack config in the state too (as the dynamic provider's configuration)."""
-    if secret or pod == "sandbox":
+#: Stack config key that accepts phones written in clear outside the sandbox (with a warning).
+ALLOW_CLEAR_PHONES_KEY = "allowClearPhones"
+
+
+def clear_phone_paths(stack_file: Path, key: str) -> list[str]:
+    """Config paths (``agents[i].testers[j].phone``) of the phones the stack file holds in
+    clear, i.e. not as the ``secure:`` value that ``pulumi config set --secret`` writes.
+
+    Decided per phone from the file itself: the engine only says whether any part of a key is
+    secret, and one secret phone must not hide the clear ones beside it. A file that is
+    missing or not plain YAML yields nothing (the engine reports those)."""
+    agents = _agents_node(stack_file, key)
+    paths = []
+    for i, agent in enumerate(agents.value if agents is not None else []):
+        testers = _mapping_value(agent, "testers")
+        for j, tester in enumerate(testers.value if isinstance(testers, yaml.SequenceNode) else []):
+            if isinstance(_mapping_value(tester, "phone"), yaml.ScalarNode):
+                paths.append(f"agents[{i}].testers[{j}].phone")
+    return paths
+
+
+def clear_phone_problems(
+    paths: Sequence[str], raw: object, *, key: str, allowed: bool
+) -> tuple[list[str], str | None]:
+    """Problems for phones written in clear (``paths``), or with ``allowed`` a warning instead.
+
+    Outside the sandbox pod a clear phone is refused: it sits in git, and the engine records
+    the stack config in the state and in every history file of the backend."""
+    if not paths:
+        return [], None
+    namespace = key.split(":", 1)[0]
+    if allowed:
+        shown = ", ".join(f"{p} ({_masked_phone_at(raw, p)})" for p in paths)
+        return [], (
+            f"{len(paths)} phone(s) are written in clear ({shown}), so they are stored in clear "
+            f"in git and in the state; {namespace}:{ALLOW_CLEAR_PHONES_KEY} accepts that. Set "
+            "each with `pulumi config set --secret --path "
+            f"'{key}{paths[0].removeprefix('agents')}' '<number>'` to keep it secret."
+        )
+    problems = [
+        f"{path}: {_masked_phone_at(raw, path)} is written in clear; outside the sandbox a phone "
+        "must be a secret (the engine stores the stack config in the state): run `pulumi config "
+        f"set --secret --path '{key}{path.removeprefix('agents')}' '<number>'`, or set "
+        f"{namespace}:{ALLOW_CLEAR_PHONES_KEY}: true to accept clear phones"
+        for path in paths
+    ]
+    return problems, None
+
+
+def _masked_phone_at(raw: object, path: str) -> str:
+    """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
+    indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
+    try:
+        value = raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
+        return mask_phone(normalize_phone(value))
+    except (LookupError, TypeError, ValueError):
+        return "an invalid number"
+
+
+def _agents_node(stack_file: Path, key: str) -> yaml.SequenceNode | None:
+    try:
+        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
         return None
-    return (
-        f"{source}: the phones under {key} are written in clear, so they are also stored in "
-        "clear in the state (the engine records the stack config with the provider). Set each "
-        f"with `pulumi config set --secret --path '{key}[0].testers[0].phone' <number>`."
-    )
+    agents = _mapping_value(_mapping_value(root, "config"), key)
+    return agents if isinstance(agents, yaml.SequenceNode) else None
 
 
 def declare_fleet(agents: Sequence[AgentSpec]) -> dict[str, pulumi.Output[list[dict[str, Any]]]]:

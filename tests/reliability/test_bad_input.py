@@ -662,27 +662,34 @@ def test_yaml_integer_phones_are_normalised_to_no_change(deployed: Deployed) -> 
     assert resources(deployed.stack) == deployed.resources
 
 
-def test_phones_written_in_clear_outside_the_sandbox_are_flagged(deployed: Deployed) -> None:
-    """The engine records the whole stack config in the state (the dynamic provider's
-    configuration), so phones written in clear stay in clear there. The program cannot change
-    that; it says so on any stack that is not the sandbox, and secret phones are clean (see
-    test_secrets.py)."""
-    stack = deployed.stack
+def test_phones_written_in_clear_outside_the_sandbox_fail_preview(deployed: Deployed) -> None:
+    """The engine records the whole stack config in the state, so a phone written in clear
+    would be stored in clear there too: outside the sandbox it is a validation problem, at
+    its own path, with zero API calls and the state untouched."""
+    stack, sandbox = deployed.stack, deployed.sandbox
     exported = stack.run("stack", "export").ok().stdout
     assert phone(BASE_PHONES[0]) in exported or formatted(BASE_PHONES[0]) in exported, (
         "engine behaviour changed: revisit"
     )
+    before = sandbox.stats()
     stack.set_kaleyra(pod="na")  # baseUrl still points at the loopback sandbox
     try:
-        previewed = stack.preview().ok()
+        previewed = stack.preview()
     finally:
         stack.set_kaleyra(pod="sandbox")
-    assert "are written in clear, so they are also stored in clear in the state" in previewed.output
-    assert (
-        "pulumi config set --secret --path 'rcs-testers:agents[0].testers[0].phone'"
-        in previewed.output
+
+    assert previewed.returncode != 0
+    for path in ("agents[0].testers[0]", "agents[0].testers[1]", "agents[1].testers[0]"):
+        assert f"{path}.phone: " in previewed.output and "is written in clear" in previewed.output
+        assert f"--path 'rcs-testers:{path}.phone' '<number>'" in previewed.output
+    assert "Traceback" not in previewed.output
+    after = sandbox.stats()
+    assert (after["register_calls"], after["list_calls"]) == (
+        before["register_calls"],
+        before["list_calls"],
     )
-    assert "written in clear" not in stack.preview().ok().output
+    assert resources(stack) == deployed.resources
+    assert "written in clear" not in stack.preview().ok().output, "the sandbox stays silent"
 
 
 # -- parse_fleet on its own (no engine) -------------------------------------------------------
