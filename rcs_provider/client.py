@@ -45,6 +45,7 @@ from urllib3.util.retry import Retry
 from . import __version__, watchdog
 from .errors import (
     ConfigurationError,
+    KaleyraError,
     TransportError,
     UnparseableResponseError,
     error_from_response,
@@ -533,6 +534,21 @@ class KaleyraClient:
                 return partial("its pagination did not move on to a new page", pages)
             seen.add(following)
         return partial(f"it has more than {MAX_LIST_PAGES} pages", MAX_LIST_PAGES)
+
+    def probe_register(self) -> KaleyraError | None:
+        """Send the register call with an empty JSON object, which Kaleyra must refuse (400):
+        an answer past its credential check proves the key and the path, registering nothing.
+        Returns the error Kaleyra answered, or ``None`` if it (wrongly) accepted the call."""
+        try:
+            self._call(
+                "POST",
+                self._settings.register_path,
+                action="check the register call with an empty body",
+                json={},
+            )
+        except KaleyraError as err:
+            return err
+        return None
 
     def _same_origin(self, link: str) -> str | None:
         """``link`` resolved against the base URL, if it stays on the same scheme and host."""
