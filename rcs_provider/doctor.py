@@ -26,11 +26,12 @@ from urllib.parse import urlsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from .client import ClientSettings, KaleyraClient
-from .errors import AuthenticationError, ConfigurationError, KaleyraError
-from .listing import TesterList
+from .kaleyra.client import KaleyraClient
+from .kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
+from .kaleyra.paging import TesterList
+from .kaleyra.settings import ClientSettings, is_loopback
 from .lookup import LOOKUP_KEY, unusable_list_reason
-from .settings import settings_from_config
+from .provider_config import settings_from_config
 
 __all__ = ["Check", "Report", "diagnose", "main", "read_stack_config"]
 
@@ -237,7 +238,7 @@ def _tls(report: Report, sock: socket.socket, host: str, settings: ClientSetting
 
 def _ca_bundle(host: str) -> str:
     """The CA bundle ``requests`` would use for ``host`` (loopback ignores the environment)."""
-    loopback = host in ("localhost", "127.0.0.1", "::1")
+    loopback = is_loopback(host)
     env = (
         None if loopback else os.environ.get("REQUESTS_CA_BUNDLE", os.environ.get("CURL_CA_BUNDLE"))
     )

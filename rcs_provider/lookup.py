@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from .adoption import REGISTERED_STATUS, deterministic_id
-from .client import Registration
-from .errors import (
+from .domain import mask_phone
+from .kaleyra.errors import (
     AlreadyRegisteredError,
     InvalidRequestError,
     KaleyraError,
@@ -29,20 +28,24 @@ from .errors import (
     TransportError,
     UnparseableResponseError,
 )
-from .listing import TesterList
-from .phone import mask_phone
+from .kaleyra.paging import TesterList
+from .kaleyra.parsing import Registration
 from .roster import Listing, Roster, Sighting
 
 __all__ = [
     "LOOKUP_KEY",
+    "REGISTERED_STATUS",
     "Found",
     "ProviderError",
     "TesterApi",
     "TesterLookup",
+    "deterministic_id",
     "unusable_list_reason",
 ]
 
 LOOKUP_KEY = "kaleyra:lookup"
+#: Status of a tester adopted from an "already registered" answer that showed no status.
+REGISTERED_STATUS = "Registered"
 #: Gateway errors that may come back after Kaleyra registered the number.
 AMBIGUOUS_STATUSES = frozenset({502, 504})
 #: List answers that mean "this account has no such list call".
@@ -74,6 +77,11 @@ class Found:
 
 
 ReadVerdict = Literal["seen", "keep", "gone"]
+
+
+def deterministic_id(agent_no: str, label: str) -> str:
+    """Id of a registration whose id Kaleyra did not show: the same for the same tester."""
+    return f"adopted:{agent_no}:{label}"
 
 
 def unusable_list_reason(error: KaleyraError) -> str | None:

@@ -150,7 +150,7 @@ def test_an_unknown_lookup_mode_fails_preview_with_no_api_call(stack: Stack, san
     previewed = stack.preview()
 
     assert previewed.returncode != 0
-    assert "kaleyra:lookup must be one of auto, list, register-only, got 'list-only'" in (
+    assert "kaleyra:lookup: must be one of auto, list, register-only, got 'list-only'" in (
         previewed.output
     )
     stats = sandbox.stats()

@@ -153,14 +153,14 @@ def test_bad_config_fails_naming_the_key() -> None:
     report = run({"kaleyra:pod": "mars", "kaleyra:sid": "S", "kaleyra:apiKey": "k" * 12})
 
     assert not report.ok and [c.name for c in report.checks] == ["config"]
-    assert "kaleyra:pod must be one of" in report.checks[0].detail
+    assert "kaleyra:pod: " in report.checks[0].detail
 
 
 def test_an_unknown_lookup_value_fails_with_no_call(sandbox: SandboxProcess) -> None:
     report = run(config(sandbox, lookup="sometimes"))
 
     assert not report.ok
-    assert "kaleyra:lookup must be one of auto, list, register-only" in report.checks[0].detail
+    assert "kaleyra:lookup: must be one of auto, list, register-only" in report.checks[0].detail
     stats = sandbox.stats()
     assert stats["register_calls"] == 0 and stats["list_calls"] == 0
 

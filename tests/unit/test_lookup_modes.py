@@ -3,7 +3,6 @@ branch of ``list``, ``register-only`` and ``auto``, and the one "already registe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
-from rcs_provider.errors import (
+from rcs_provider.kaleyra.errors import (
     AuthenticationError,
     ConfigurationError,
     InvalidRequestError,
@@ -20,7 +19,8 @@ from rcs_provider.errors import (
     ServerError,
     TransportError,
 )
-from rcs_provider.provider import ROSTER, ProviderError, TesterProvider
+from rcs_provider.provider import ProviderError, TesterProvider
+from rcs_provider.roster import Roster
 
 PHONE = "919530000092"
 OTHER_PHONE = "919530000093"
@@ -33,13 +33,6 @@ NEW_ID = "c0ffee00-dfef-4fa2-bdb3-98b5bbbbb111"
 DETERMINISTIC_ID = f"adopted:{AGENT}:qa-alice"
 
 
-@pytest.fixture(autouse=True)
-def fresh_roster() -> Iterator[None]:
-    ROSTER.clear()
-    yield
-    ROSTER.clear()
-
-
 def provider_for(mode: str | None) -> TesterProvider:
     config = {
         "kaleyra:sid": "SID1",
@@ -50,7 +43,7 @@ def provider_for(mode: str | None) -> TesterProvider:
     }
     if mode is not None:
         config["kaleyra:lookup"] = mode
-    provider = TesterProvider()
+    provider = TesterProvider(roster=Roster())
     provider.configure(ConfigureRequest(Config(config, "rcs-testers")))
     return provider
 
@@ -129,7 +122,7 @@ def test_an_unknown_mode_names_the_key_and_the_allowed_values_with_no_call(value
     with mock(), pytest.raises(ConfigurationError) as info:
         provider_for(value)
     text = str(info.value)
-    assert f"kaleyra:lookup must be one of auto, list, register-only, got {value!r}" in text
+    assert f"kaleyra:lookup: must be one of auto, list, register-only, got {value!r}" in text
     assert "`pulumi config set kaleyra:lookup auto`" in text
 
 
@@ -278,7 +271,6 @@ def test_register_only_does_not_adopt_other_400s(body: dict[str, str]) -> None:
 def test_the_deterministic_id_is_the_same_for_the_same_agent_and_label() -> None:
     ids = []
     for _ in range(2):
-        ROSTER.clear()
         with mock() as mocked:
             expect_register(mocked, "", status=409)
             ids.append(provider_for("register-only").create(props()).id)

@@ -11,22 +11,17 @@ import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
-from rcs_provider import client as client_module
-from rcs_provider.client import ClientSettings, KaleyraClient
-from rcs_provider.listing import is_masked
-from rcs_provider.provider import ROSTER, TesterProvider
+from rcs_provider.kaleyra import client as client_module
+from rcs_provider.kaleyra.client import KaleyraClient
+from rcs_provider.kaleyra.parsing import is_masked
+from rcs_provider.kaleyra.settings import ClientSettings
+from rcs_provider.provider import TesterProvider
+from rcs_provider.roster import Roster
 
 AGENT = "48900"
 BASE = "https://rcs-api.in.kaleyra.io"
 LIST_URL = f"{BASE}/v1/SID1/rcs/agenttester/testersbyagent"
 PHONES = [str(919_530_000_100 + i) for i in range(5)]
-
-
-@pytest.fixture(autouse=True)
-def fresh_roster() -> Iterator[None]:
-    ROSTER.clear()
-    yield
-    ROSTER.clear()
 
 
 @pytest.fixture
@@ -197,7 +192,7 @@ def provider(mode: str = "list") -> TesterProvider:
         "kaleyra:maxRetries": "0",
         "kaleyra:lookup": mode,
     }
-    p = TesterProvider()
+    p = TesterProvider(roster=Roster())
     p.configure(ConfigureRequest(Config(config, "rcs-testers")))
     return p
 

@@ -9,23 +9,22 @@ nobody may conclude from it that a tester is gone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .parsing import TesterRecord
 
 __all__ = [
     "MAX_LIST_PAGES",
     "PageInfo",
     "TesterList",
-    "is_masked",
     "page_info",
 ]
 
 #: Most pages read for one agent's list (then the list counts as not read whole).
 MAX_LIST_PAGES = 50
 
-_MASKED = re.compile(r"[0-9+ .()\-]*[Xx*#•][0-9Xx*#•+ .()\-]*")
 _NEXT_LINK_KEYS = ("next", "next_url", "nextUrl", "next_page_url", "nextPageUrl", "nextLink")
 #: Cursor field -> the query parameter that sends it back.
 _CURSOR_KEYS = {
@@ -41,11 +40,6 @@ _LIMIT_KEYS = ("per_page", "perPage", "page_size", "pageSize", "limit")
 _MORE_KEYS = ("has_more", "hasMore", "more")
 _OFFSET_KEYS = ("offset", "start")
 _HOLDERS = ((), ("data",), ("meta",), ("pagination",), ("paging",), ("links",), ("data", "meta"))
-
-
-def is_masked(text: str) -> bool:
-    """Whether a listed phone number is masked (``91953XXXXX92``, ``*******0092``)."""
-    return bool(_MASKED.fullmatch(text)) and sum(c.isdigit() for c in text) < len(text.strip())
 
 
 @dataclass(frozen=True)
@@ -72,7 +66,7 @@ class TesterList:
     are not in ``records``. ``incomplete`` says why the list is not whole (``None``: whole).
     """
 
-    records: tuple[Any, ...]
+    records: tuple[TesterRecord, ...]
     incomplete: str | None = None
     masked: int = 0
     signs: tuple[str, ...] = ()

@@ -1,4 +1,4 @@
-"""Recognising "this number is already a tester of this agent", and naming what is adopted.
+"""Recognising "this number is already a tester of this agent" in Kaleyra's answers.
 
 Kaleyra's RCS error table lists 409 "Conflict (Subject already)"; the body of that answer is
 not documented, and other Kaleyra APIs report duplicates as a 400. Every answer that means
@@ -15,15 +15,10 @@ from typing import Any
 
 __all__ = [
     "ALREADY_REGISTERED",
-    "REGISTERED_STATUS",
     "AlreadyRegisteredRule",
-    "deterministic_id",
     "existing_registration_id",
     "is_already_registered",
 ]
-
-#: Status of a tester adopted from an "already registered" answer that showed no status.
-REGISTERED_STATUS = "Registered"
 
 
 @dataclass(frozen=True)
@@ -74,8 +69,3 @@ def existing_registration_id(body: Any) -> str | None:
                     if text:
                         return text[:200]
     return None
-
-
-def deterministic_id(agent_no: str, label: str) -> str:
-    """Id of a registration whose id Kaleyra did not show: the same for the same tester."""
-    return f"adopted:{agent_no}:{label}"
