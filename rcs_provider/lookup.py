@@ -237,10 +237,16 @@ class TesterLookup:
 
     def _listing(self, agent: str, label: str, *, fresh: bool) -> Listing | None:
         """The agent's listing; ``None`` when ``auto`` gave the list up (now or earlier)."""
+
+        def lister(agent_no: str) -> TesterList:
+            if self.mode == "auto" and self.roster.list_given_up is not None:
+                raise _GivenUp  # another call gave the list up while this one waited
+            return self.api.tester_list(agent_no, label=label)
+
         try:
-            listing = self.roster.testers(
-                agent, lambda a: self.api.tester_list(a, label=label), fresh=fresh
-            )
+            listing = self.roster.testers(agent, lister, fresh=fresh)
+        except _GivenUp:
+            return None
         except KaleyraError as err:
             reason = unusable_list_reason(err)
             if self.mode != "auto" or reason is None:
@@ -265,6 +271,10 @@ class TesterLookup:
                 f"{LOOKUP_KEY} to register-only to skip the list call, or check "
                 "kaleyra:listPath and kaleyra:listMethod."
             )
+
+
+class _GivenUp(Exception):
+    """The list was given up for this run while a caller waited for it."""
 
 
 def _outcome_unknown(err: KaleyraError) -> bool:

@@ -3,6 +3,8 @@ branch of ``list``, ``register-only`` and ``auto``, and the one "already registe
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -453,3 +455,21 @@ def test_auto_posts_once_more_when_the_list_vanishes_after_an_unknown_outcome() 
         result = provider_for("auto").create(props())
     assert (result.id, result.outs["adopted"]) == (NEW_ID, False)
     assert mocked.methods == ["GET", "POST", "GET", "POST"]
+
+
+def test_auto_gives_the_list_up_once_for_concurrent_creates() -> None:
+    provider = provider_for("auto")
+    numbers = [f"9195300001{i:02d}" for i in range(6)]
+    with mock() as mocked:
+
+        def slow_404(_request: Any) -> tuple[int, dict[str, str], str]:
+            time.sleep(0.3)  # the other creates queue up behind this list call
+            return 404, {}, '{"code": 404}'
+
+        mocked.add_callback("GET", LIST_URL, callback=slow_404)
+        mocked.post(REGISTER_URL, json=registered())
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda n: provider.create(props(f"qa-{n[-2:]}", n)), numbers))
+    assert all(not r.outs["adopted"] for r in results)
+    assert mocked.methods.count("GET") == 1, "one failed list call, then no more"
+    assert mocked.methods.count("POST") == 6
