@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 ENGINE_ENV = eval "$$(scripts/engine-env)"
 
 .PHONY: help venv engine demo test test-unit test-sandbox test-e2e test-reliability lint typecheck \
-	sandbox bench clean
+	sandbox bench clean policy-venv
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test-unit: venv ## unit tests only (no network, no engine)
 test-sandbox: venv ## sandbox tests (loopback HTTP)
 	@scripts/run-pytest tests/sandbox
 
+policy-venv: engine ## create the policy pack's own virtualenv (policy/venv) with `pulumi install`
+	@$(ENGINE_ENV); cd policy && pulumi install && touch venv/.installed-$$(sha256sum requirements.txt | cut -c1-12)
+
 test-e2e: venv engine ## real-engine end-to-end tests
 	@$(ENGINE_ENV); scripts/run-pytest tests/e2e $(PARALLEL)
 
@@ -52,8 +55,8 @@ test-reliability: venv engine ## the long fault, crash and quota runs only
 	@$(ENGINE_ENV); scripts/run-pytest tests/reliability -m reliability $(PARALLEL)
 
 lint: venv ## ruff format --check and ruff check
-	@$(VENV)/bin/ruff format --check --quiet rcs_provider tests bench scripts __main__.py
-	@$(VENV)/bin/ruff check --quiet rcs_provider tests bench scripts __main__.py
+	@$(VENV)/bin/ruff format --check --quiet rcs_provider tests bench scripts policy __main__.py
+	@$(VENV)/bin/ruff check --quiet rcs_provider tests bench scripts policy __main__.py
 
 typecheck: venv ## mypy --strict on the package
 	@$(VENV)/bin/mypy
