@@ -12,7 +12,7 @@ import pytest
 
 from support.crash import kill_up_after, wait_until_every_call_is_answered
 from support.fleet_data import agents_block, phone
-from support.pulumi_cli import Stack
+from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
 
 pytestmark = pytest.mark.reliability
 
