@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from support.crash import kill_up_after, wait_until_every_call_is_answered
 from support.fleet_data import agents_block, phone
-from support.pulumi_cli import Stack
+from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
 
 REMOVE_WARNING = "Remove it in the Kaleyra console"
 FALLBACK_WARNING = "kaleyra:lookup is auto and the agent's tester list cannot be used"

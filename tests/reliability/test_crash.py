@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from support.crash import kill_up_after, wait_until_every_call_is_answered
 from support.fleet_data import agents_block, phone
 from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
 
