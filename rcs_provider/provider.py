@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -39,15 +39,10 @@ from .domain import (
     validate_label,
 )
 from .kaleyra.client import KaleyraClient
-from .kaleyra.errors import (
-    AlreadyRegisteredError,
-    KaleyraError,
-    ServerError,
-    TransportError,
-    UnparseableResponseError,
-)
-from .kaleyra.parsing import Registration, TesterRecord
+from .kaleyra.errors import KaleyraError
+from .kaleyra.parsing import Registration
 from .line_type import line_type_problem
+from .lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
 from .provider_config import (
     BUDGET_KEY,
     DEFAULT_NEW_TESTER_BUDGET,
@@ -55,7 +50,7 @@ from .provider_config import (
     settings_from_config,
 )
 from .pulumi_hints import with_pulumi_hint
-from .roster import PROCESS_ROSTER, Roster, Sighting
+from .roster import PROCESS_ROSTER, Roster
 
 __all__ = [
     "ALLOW_NON_MOBILE_INPUT",
@@ -72,18 +67,8 @@ TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
 #: Optional input: true accepts a phone whatever its line type (see line_type).
 ALLOW_NON_MOBILE_INPUT = "allow_non_mobile"
 
-#: Gateway errors that may come back after Kaleyra registered the number.
-_AMBIGUOUS_STATUSES = frozenset({502, 504})
-
-
-class TesterClient(Protocol):
-    """What the provider needs of a Kaleyra client (:class:`KaleyraClient` in production)."""
-
-    def register_tester(
-        self, agent_no: str, phoneno: str, *, label: str | None = None
-    ) -> Registration: ...
-
-    def list_testers(self, agent_no: str, *, label: str | None = None) -> list[TesterRecord]: ...
+#: What the provider needs of a Kaleyra client (:class:`KaleyraClient` in production).
+TesterClient = TesterApi
 
 
 def _explained(operation: _Op) -> _Op:
@@ -100,10 +85,6 @@ def _explained(operation: _Op) -> _Op:
             raise err from None
 
     return cast(_Op, wrapper)
-
-
-class ProviderError(RuntimeError):
-    """An operation failed for a reason the message explains (no Kaleyra status involved)."""
 
 
 def _warn(message: str) -> None:
@@ -128,13 +109,23 @@ class TesterProvider(ResourceProvider):
     _client: TesterClient | None = None
     _roster: Roster | None = None
     _budget: int = DEFAULT_NEW_TESTER_BUDGET
+    _lookup_mode: str = "auto"
+    _retry_pause: float = 0.0
 
-    def __init__(self, *, client: TesterClient | None = None, roster: Roster | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        client: TesterClient | None = None,
+        roster: Roster | None = None,
+        lookup: str | None = None,
+    ) -> None:
         super().__init__()
         if client is not None:
             self._client = client
         if roster is not None:
             self._roster = roster
+        if lookup is not None:
+            self._lookup_mode = lookup
 
     def __getstate__(self) -> None:
         """Nothing of an instance goes into state: the client and roster are per process."""
@@ -151,7 +142,10 @@ class TesterProvider(ResourceProvider):
             # text of a failed call, and our messages are written to stand alone.
             sys.tracebacklimit = 0
         if self._client is None:
-            self._client = KaleyraClient(settings_from_config(req.config.get))
+            settings = settings_from_config(req.config.get)
+            self._client = KaleyraClient(settings)
+            self._lookup_mode = settings.lookup
+            self._retry_pause = min(settings.backoff_max, 4 * settings.backoff_factor)
         self._budget = new_tester_budget_from_config(req.config.get)
 
     @property
@@ -164,6 +158,17 @@ class TesterProvider(ResourceProvider):
     def roster(self) -> Roster:
         """What this process knows of each agent's testers (shared unless one was handed in)."""
         return PROCESS_ROSTER if self._roster is None else self._roster
+
+    @property
+    def lookup(self) -> TesterLookup:
+        """Finding, registering and adopting under ``kaleyra:lookup`` (see :mod:`.lookup`)."""
+        return TesterLookup(
+            self.client,
+            self.roster,
+            mode=self._lookup_mode,
+            warn=_warn,
+            retry_pause=self._retry_pause,
+        )
 
     # -- check / diff ------------------------------------------------------------------------
 
@@ -224,45 +229,16 @@ class TesterProvider(ResourceProvider):
 
     @_explained
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Adopt the number's registration if the agent already lists it, else register it.
-        A 409, or a failure that leaves the outcome unknown, leads to a fresh look-up."""
+        """Adopt the number's registration if the agent's list shows it, else register it;
+        "already registered" is adopted, an unknown outcome settled (see :mod:`.lookup`)."""
         agent, phone, label = props["agent_no"], props["phoneno"], props["label"]
-        action = f"register tester {label} for agent {agent}"
-        known = self._lookup(agent, phone, label, fresh=False)
+        lookup = self.lookup
+        known = lookup.existing(agent, phone, label)
         if known is not None:
             return self._result(props, known.id, known.status, adopted=True)
-        try:
-            registration = self.client.register_tester(agent, phone, label=label)
-        except AlreadyRegisteredError:
-            return self._adopt_after(agent, phone, label, props, action, "Kaleyra answered 409")
-        except (TransportError, ServerError) as err:
-            if isinstance(err, ServerError) and err.status not in _AMBIGUOUS_STATUSES:
-                raise
-            # The request may have reached Kaleyra: never send it twice, look it up instead.
-            return self._adopt_after(
-                agent, phone, label, props, action, f"the outcome is unknown ({err.why})"
-            )
-        self.roster.record(agent, phone, Sighting(registration.id, "Unverified"))
-        return self._result(props, registration.id, "Unverified", registration=registration)
-
-    def _adopt_after(
-        self, agent: str, phone: str, label: str, props: dict[str, Any], action: str, why: str
-    ) -> CreateResult:
-        known = self._lookup(agent, phone, label, fresh=True)
-        if known is None:
-            raise ProviderError(
-                f"Unable to {action}: {why}, and the agent's tester list does not show "
-                f"{mask_phone(phone)}. Run `pulumi up` again: it looks the number up before "
-                "registering, so no second invitation is sent."
-            )
-        return self._result(props, known.id, known.status, adopted=True)
-
-    def _lookup(self, agent: str, phone: str, label: str, *, fresh: bool) -> Sighting | None:
-        return self.roster.lookup(
-            agent,
-            phone,
-            lambda a: self.client.list_testers(a, label=label),
-            fresh=fresh,
+        found = lookup.register(agent, phone, label)
+        return self._result(
+            props, found.id, found.status, adopted=found.adopted, registration=found.registration
         )
 
     @staticmethod
@@ -274,7 +250,7 @@ class TesterProvider(ResourceProvider):
         adopted: bool = False,
         registration: Registration | None = None,
     ) -> CreateResult:
-        rid = registration_id or _synthetic_id(props["agent_no"], props["label"])
+        rid = registration_id or deterministic_id(props["agent_no"], props["label"])
         outs = _outputs(props, rid, status, adopted=adopted)
         if registration is not None:
             outs["override_dcs_check"] = registration.override_dcs_check
@@ -285,20 +261,15 @@ class TesterProvider(ResourceProvider):
     @_explained
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from the agent's tester list (one list call per agent per process).
-        A number the list no longer shows is gone; a list that cannot be understood
-        changes nothing and warns."""
+        Only a list read whole and understood may show a tester is gone; without one
+        (register-only, masked, paged beyond reach, not understood) state is kept."""
         agent, phone, label = props.get("agent_no"), props.get("phoneno"), props.get("label")
         if not agent or not phone:
             return ReadResult(id_, props)
-        try:
-            testers = self.roster.testers(
-                agent, lambda a: self.client.list_testers(a, label=str(label))
-            )
-        except UnparseableResponseError as err:
-            _warn(f"{err} Kept tester {label} of agent {agent} as recorded in state.")
+        verdict, known = self.lookup.for_read(agent, phone, str(label))
+        if verdict == "keep":
             return ReadResult(id_, props)
-        known = testers.get(phone)
-        if known is None:
+        if verdict == "gone" or known is None:
             _warn(
                 f"tester {label} of agent {agent} ({mask_phone(phone)}) is no longer listed by "
                 "Kaleyra; it leaves the state and the next `pulumi up` registers it again."
@@ -373,8 +344,3 @@ def _outputs(
         "phone_masked": mask_phone(phone),
         "adopted": adopted,
     }
-
-
-def _synthetic_id(agent: str, label: str) -> str:
-    """Id for a registration whose list entry has no id (the list shape is undocumented)."""
-    return f"adopted:{agent}:{label}"

@@ -36,6 +36,7 @@ _EXAMPLES: dict[str, str] = {
     "api_key": "<key>",
     "pod": "in",
     "list_method": "GET",
+    "lookup": "auto",
 }
 _DEFAULTS: dict[str, object] = {f.name: f.default for f in dataclasses.fields(ClientSettings)}
 

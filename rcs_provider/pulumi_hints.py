@@ -18,8 +18,9 @@ __all__ = ["PULUMI_HINTS", "with_pulumi_hint"]
 PULUMI_HINTS: Final[dict[str, str]] = {
     REJECTED_KEY_HINT: "Set it with `pulumi config set --secret kaleyra:apiKey <key>`.",
     MAY_HAVE_REGISTERED_HINT: (
-        "The registration may have reached Kaleyra; run `pulumi up` again, which checks the "
-        "agent's tester list before registering again."
+        "The registration may have reached Kaleyra; run `pulumi up` again, which looks the "
+        "number up in the agent's tester list before registering again (without a list, "
+        "Kaleyra answers 409 for a number already registered, and that is adopted)."
     ),
     UNCONFIRMED_REGISTRATION_HINT: (
         "The tester may or may not be registered; check the agent's testers in the Kaleyra "

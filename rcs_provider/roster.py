@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .kaleyra.parsing import TesterRecord
+from .kaleyra.paging import TesterList
 
-__all__ = ["PROCESS_ROSTER", "Roster", "Sighting"]
+__all__ = ["PROCESS_ROSTER", "Listing", "Roster", "Sighting"]
 
-Lister = Callable[[str], list[TesterRecord]]
+Lister = Callable[[str], TesterList]
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,36 @@ class Sighting:
     status: str | None
 
 
+@dataclass(frozen=True)
+class Listing:
+    """An agent's listed testers by number, and whether the list was read whole.
+
+    ``gaps`` says why a tester missing from ``sightings`` may still be registered (a list
+    not read whole, masked numbers); ``None`` when the list was read whole and understood.
+    """
+
+    sightings: dict[str, Sighting]
+    gaps: str | None
+    masked: int = 0
+
+
+def _listing(tester_list: TesterList) -> Listing:
+    gaps = tester_list.incomplete
+    if gaps is None and tester_list.masked:
+        gaps = f"{tester_list.masked} of its numbers are masked"
+    sightings = {r.phoneno: Sighting(r.id, r.status) for r in tester_list.records}
+    return Listing(sightings, gaps, tester_list.masked)
+
+
 class Roster:
     """Thread-safe, per-process cache of the testers of each agent."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._agent_locks: dict[str, threading.Lock] = {}
-        self._testers: dict[str, dict[str, Sighting]] = {}
+        self._testers: dict[str, Listing] = {}
+        self._said: set[str] = set()
+        self._list_given_up: str | None = None
         self._claimed: dict[tuple[str, str], str] = {}
         self._new: dict[str, set[str]] = {}
 
@@ -47,24 +70,45 @@ class Roster:
         """The registration of ``phoneno`` at ``agent_no``, listing the agent at most once
         per process (single flight: concurrent callers wait for the one list call).
         ``fresh=True`` lists again, for after an ambiguous failure or a 409."""
-        return self.testers(agent_no, lister, fresh=fresh).get(phoneno)
+        return self.testers(agent_no, lister, fresh=fresh).sightings.get(phoneno)
 
-    def testers(self, agent_no: str, lister: Lister, *, fresh: bool = False) -> dict[str, Sighting]:
+    def testers(self, agent_no: str, lister: Lister, *, fresh: bool = False) -> Listing:
         """All known testers of ``agent_no`` by number (see :meth:`lookup`)."""
         with self._agent_lock(agent_no):
             known = None if fresh else self._testers.get(agent_no)
             if known is None:
-                records = lister(agent_no)
-                known = {r.phoneno: Sighting(r.id, r.status) for r in records}
+                known = _listing(lister(agent_no))
                 with self._lock:
                     self._testers[agent_no] = known
-            return dict(known)
+            return Listing(dict(known.sightings), known.gaps, known.masked)
 
     def record(self, agent_no: str, phoneno: str, sighting: Sighting) -> None:
         """Note a registration made in this run, so later lookups see it without listing."""
         with self._lock:
             if agent_no in self._testers:
-                self._testers[agent_no][phoneno] = sighting
+                self._testers[agent_no].sightings[phoneno] = sighting
+
+    def first_time(self, key: str) -> bool:
+        """True the first time ``key`` is asked about in this run (warn-once bookkeeping)."""
+        with self._lock:
+            if key in self._said:
+                return False
+            self._said.add(key)
+            return True
+
+    def give_up_list(self, reason: str) -> bool:
+        """Stop using the tester list for the rest of this run; True the first time."""
+        with self._lock:
+            first = self._list_given_up is None
+            if first:
+                self._list_given_up = reason
+            return first
+
+    @property
+    def list_given_up(self) -> str | None:
+        """Why the tester list is no longer used in this run, if it is not."""
+        with self._lock:
+            return self._list_given_up
 
     def claim(self, agent_no: str, phoneno: str, label: str) -> None:
         """Mark ``phoneno`` as declared (under ``label``) by a resource of this run."""

@@ -10,18 +10,20 @@ import logging
 import re
 from types import TracebackType
 from typing import Self
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
 from ..domain import mask_phone, normalize_phone
-from .errors import UNCONFIRMED_REGISTRATION_HINT, UnparseableResponseError
+from .errors import UNCONFIRMED_REGISTRATION_HINT, KaleyraError, UnparseableResponseError
+from .paging import MAX_LIST_PAGES, TesterList, page_info
 from .parsing import (
     NOT_JSON,
     Registration,
     TesterRecord,
     load_json,
     registration_from,
+    tester_page,
     testers_from,
 )
 from .settings import CONFIG_KEYS, ClientSettings
@@ -75,13 +77,10 @@ class KaleyraClient:
         return found
 
     def list_testers(self, agent_no: str, *, label: str | None = None) -> list[TesterRecord]:
-        """The testers of agent ``agent_no``; raises rather than guess on an unknown body."""
+        """The testers of agent ``agent_no`` as its first answer shows them; raises rather
+        than guess on an unknown body or masked numbers. See :meth:`tester_list`."""
         agent = _check_agent(agent_no)
-        action = (
-            f"look up tester {label} in the tester list of agent {agent}"
-            if label
-            else f"list the testers of agent {agent}"
-        )
+        action = _list_action(agent, label)
         method = self._settings.list_method.upper()
         response, body = self._transport.request(
             method,
@@ -90,15 +89,90 @@ class KaleyraClient:
             params={"agent_number": agent},
             json={"agent_number": agent} if method == "POST" else None,
         )
-        hint = (
-            f"Nothing was concluded from it; check {CONFIG_KEYS['list_path']} and "
-            f"{CONFIG_KEYS['list_method']} against Kaleyra's docs, or report the response shape."
-        )
-        doc = self._json(response, body, action, hint)
+        doc = self._json(response, body, action, _LIST_HINT)
         found = testers_from(doc, status=response.status_code, secrets=(self._settings.api_key,))
         if isinstance(found, str):
-            raise _unparseable(response, action, found, hint)
+            raise _unparseable(response, action, found, _LIST_HINT)
         return found
+
+    def tester_list(self, agent_no: str, *, label: str | None = None) -> TesterList:
+        """The testers of agent ``agent_no``, following pagination signs page by page.
+
+        Raises rather than guess on a body it does not understand; a list it could not read
+        whole (too many pages, no way to the next page, a total that does not add up) comes
+        back marked incomplete, and masked numbers are counted, not matched.
+        """
+        agent = _check_agent(agent_no)
+        action = _list_action(agent, label)
+        method = self._settings.list_method.upper()
+        first = {"agent_number": agent}
+        params: dict[str, str] = first
+        url: str | None = None
+        seen = {urlencode(first)}
+        records: list[TesterRecord] = []
+        masked = 0
+        signs: list[str] = []
+
+        def partial(why: str, pages: int) -> TesterList:
+            return TesterList(tuple(records), why, masked, tuple(signs), pages)
+
+        for pages in range(1, MAX_LIST_PAGES + 1):
+            response, body = self._transport.request(
+                method,
+                self._settings.list_path,
+                url=url,
+                action=action,
+                params=None if url else params,
+                json=first if method == "POST" else None,
+            )
+            doc = self._json(response, body, action, _LIST_HINT)
+            page = tester_page(doc, status=response.status_code, secrets=(self._settings.api_key,))
+            if isinstance(page, str):
+                raise _unparseable(response, action, page, _LIST_HINT)
+            records += page[0]
+            masked += page[1]
+            read = len(records) + masked
+            info = page_info(doc, items_on_page=len(page[0]) + page[1], read_so_far=read)
+            signs += [sign for sign in info.signs if sign not in signs]
+            if not info.more:
+                if info.total is not None and info.total != read:
+                    return partial(f"it said total={info.total} but {read} were listed", pages)
+                return TesterList(tuple(records), None, masked, tuple(signs), pages)
+            if info.next_link is not None:
+                url = self._same_origin(info.next_link)
+                if url is None:
+                    return partial("its next-page link points away from the configured pod", pages)
+            elif info.next_params:
+                url, params = None, {**first, **info.next_params}
+            else:
+                return partial("it shows more testers but no way to fetch them", pages)
+            following = url or urlencode(params)
+            if following in seen:
+                return partial("its pagination did not move on to a new page", pages)
+            seen.add(following)
+        return partial(f"it has more than {MAX_LIST_PAGES} pages", MAX_LIST_PAGES)
+
+    def probe_register(self) -> KaleyraError | None:
+        """Send the register call with an empty JSON object, which Kaleyra must refuse (400):
+        an answer past its credential check proves the key and the path, registering nothing.
+        Returns the error Kaleyra answered, or ``None`` if it (wrongly) accepted the call."""
+        try:
+            self._transport.request(
+                "POST",
+                self._settings.register_path,
+                action="check the register call with an empty body",
+                json={},
+            )
+        except KaleyraError as err:
+            return err
+        return None
+
+    def _same_origin(self, link: str) -> str | None:
+        """``link`` resolved against the base URL, if it stays on the same scheme and host."""
+        url = urljoin(self.base_url + "/", link)
+        base, target = urlsplit(self.base_url), urlsplit(url)
+        same = (target.scheme, target.netloc) == (base.scheme, base.netloc)
+        return url if same else None
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -125,6 +199,18 @@ class KaleyraClient:
             why = f"Kaleyra answered {response.status_code} with a body that is not JSON"
             raise _unparseable(response, action, why, hint)
         return doc
+
+
+_LIST_HINT = (
+    f"Nothing was concluded from it; check {CONFIG_KEYS['list_path']} and "
+    f"{CONFIG_KEYS['list_method']} against Kaleyra's docs, or report the response shape."
+)
+
+
+def _list_action(agent: str, label: str | None) -> str:
+    if label:
+        return f"look up tester {label} in the tester list of agent {agent}"
+    return f"list the testers of agent {agent}"
 
 
 def _unparseable(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..domain import DAILY_INVITATION_LIMIT, redact_digits
+from .conflicts import existing_registration_id, is_already_registered
 from .parsing import extract_code_and_message, load_json
 
 if TYPE_CHECKING:
@@ -149,7 +150,11 @@ class InvalidRequestError(KaleyraError):
 
 
 class AlreadyRegisteredError(InvalidRequestError):
-    """409: the number is already a tester of the agent (nothing was sent to the phone)."""
+    """The number is already a tester of the agent (nothing was sent to the phone): any
+    answer in :data:`~rcs_provider.kaleyra.conflicts.ALREADY_REGISTERED`. ``existing_id`` is the
+    existing registration's id when the answer carried one."""
+
+    existing_id: str | None = None
 
 
 class RateLimitedError(KaleyraError):
@@ -192,7 +197,8 @@ def error_from_response(
     url = str(getattr(request, "url", None) or response.url or "")
     path = urlsplit(url).path
     hidden = [*secrets, _header(getattr(request, "headers", None), "api-key") or ""]
-    code, message = extract_code_and_message(load_json(response.content or b"null"), secrets=hidden)
+    body = load_json(response.content or b"null")
+    code, message = extract_code_and_message(body, secrets=hidden)
     fields: dict[str, Any] = {
         "action": action,
         "status": response.status_code,
@@ -205,7 +211,10 @@ def error_from_response(
         "attempts": attempts_of(response),
     }
     cls, why, hint = _classify(response.status_code, code, message, fields)
-    return cls(why, hint=hint, **fields)
+    error = cls(why, hint=hint, **fields)
+    if isinstance(error, AlreadyRegisteredError):
+        error.existing_id = existing_registration_id(body)
+    return error
 
 
 def _classify(
@@ -230,7 +239,7 @@ def _classify(
             "Check kaleyra:sid and kaleyra:apiKey belong to the same account; to enable RCS, "
             "contact your Kaleyra representative.",
         )
-    if status == 409:
+    if is_already_registered(status, code, message):
         return (
             AlreadyRegisteredError,
             f"the number is already a tester of this agent ({detail})",

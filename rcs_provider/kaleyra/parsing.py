@@ -22,8 +22,10 @@ __all__ = [
     "Registration",
     "TesterRecord",
     "extract_code_and_message",
+    "is_masked",
     "load_json",
     "registration_from",
+    "tester_page",
     "testers_from",
 ]
 
@@ -37,6 +39,7 @@ _LIST_LOCATIONS: tuple[tuple[str, ...], ...] = (
     ("testers",),
     ("data", "items"),
 )
+_MASKED = re.compile(r"[0-9+ .()\-]*[Xx*#•][0-9Xx*#•+ .()\-]*")
 _MAX_MESSAGE_CHARS = 200
 _KALEYRA_CODE = re.compile(r"[A-Za-z]+[0-9]+")
 #: What :func:`load_json` returns for a body that is not JSON.
@@ -109,17 +112,43 @@ def registration_from(
 
 def testers_from(doc: Any, *, status: int, secrets: Iterable[str] = ()) -> list[TesterRecord] | str:
     """The tester list in a list response, or (as a ``str``) why there is none to trust."""
+    page = tester_page(doc, status=status, secrets=secrets)
+    if isinstance(page, str):
+        return page
+    records, masked = page
+    if masked:
+        return (
+            f"{masked} entries of the tester list have a phone number that is masked or malformed"
+        )
+    return records
+
+
+def tester_page(
+    doc: Any, *, status: int, secrets: Iterable[str] = ()
+) -> tuple[list[TesterRecord], int] | str:
+    """One page of a list response: its records and how many entries had masked numbers
+    (counted, never matched), or (as a ``str``) why there is no list to trust."""
     items = _find_list(doc)
     if items is None:
         code, message = extract_code_and_message(doc, secrets=secrets)
         return f"Kaleyra answered {status} without a tester list{_said(code, message)}"
     records = []
+    masked = 0
     for index, item in enumerate(items):
+        phone = _first(item, _PHONE_KEYS) if isinstance(item, dict) else None
+        if isinstance(phone, str) and is_masked(phone):
+            masked += 1
+            continue
         record = _tester_record(item)
         if isinstance(record, str):
             return f"item {index} of the tester list {record}"
         records.append(record)
-    return records
+    return records, masked
+
+
+def is_masked(text: str) -> bool:
+    """Whether a listed phone number is masked (``91953XXXXX92``, ``*******0092``)."""
+    return bool(_MASKED.fullmatch(text)) and sum(c.isdigit() for c in text) < len(text.strip())
 
 
 def _said(code: str | None, message: str) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_LIST_PATH",
     "DEFAULT_REGISTER_PATH",
     "ENV_FALLBACKS",
+    "LOOKUP_MODES",
     "PODS",
     "POD_BASE_URLS",
     "SANDBOX_BASE_URL",
@@ -65,7 +66,10 @@ CONFIG_KEYS: Final[dict[str, str]] = {
     "max_retry_after": "kaleyra:maxRetryAfter",
     "total_timeout": "kaleyra:totalTimeout",
     "max_response_bytes": "kaleyra:maxResponseBytes",
+    "lookup": "kaleyra:lookup",
 }
+#: Values of ``kaleyra:lookup``: use the tester list while it works / always / never.
+LOOKUP_MODES: Final = ("auto", "list", "register-only")
 #: Environment variables read when a key is not configured.
 ENV_FALLBACKS: Final[dict[str, str]] = {
     "sid": "KALEYRA_SID",
@@ -112,6 +116,7 @@ class ClientSettings:
     max_retry_after: float = 60.0
     total_timeout: float = 300.0
     max_response_bytes: int = 1_048_576
+    lookup: str = "auto"
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -158,6 +163,9 @@ def _problems(s: ClientSettings) -> list[Problem]:
         bad("max_retries", f"must be a whole number, 0 or more, got {s.max_retries!r}")
     if not _is_int(s.max_response_bytes) or s.max_response_bytes <= 0:
         bad("max_response_bytes", "must be a positive whole number of bytes")
+    if s.lookup not in LOOKUP_MODES:
+        shown = s.lookup[:20] if isinstance(s.lookup, str) else s.lookup
+        bad("lookup", f"must be one of {', '.join(LOOKUP_MODES)}, got {shown!r}")
     return problems
 
 

@@ -249,10 +249,15 @@ class Transport:
         action: str,
         params: dict[str, str] | None = None,
         json: dict[str, str] | None = None,
+        url: str | None = None,
     ) -> tuple[requests.Response, bytes]:
-        """Send one logical request (urllib3 retries inside); return a 2xx response and body."""
+        """Send one logical request (urllib3 retries inside); return a 2xx response and body.
+
+        ``url`` (a next-page link, checked by the caller to stay on the base URL's host)
+        replaces the base URL and path."""
         s = self._settings
-        url = self.base_url + path_template.replace("{sid}", quote(s.sid, safe=""))
+        if url is None:
+            url = self.base_url + path_template.replace("{sid}", quote(s.sid, safe=""))
         path = urlsplit(url).path
         started = time.monotonic()
         try:

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rcs_provider.sandbox.bodies import Answer, dumps
+from rcs_provider.sandbox.bodies import Answer
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -40,7 +40,7 @@ class RawResponse:
     @classmethod
     def of(cls, answer: Answer) -> RawResponse:
         """From a Kaleyra-shaped answer."""
-        body = dumps(answer.body)
+        body = answer.encoded()
         return cls(answer.status, answer.raw_headers(len(body)), body)
 
     def with_body(self, body: bytes) -> RawResponse:

@@ -15,6 +15,8 @@ from typing import Any
 from starlette.responses import Response
 
 __all__ = [
+    "JSON_TYPE",
+    "TEXT_TYPE",
     "Answer",
     "agent_not_found",
     "already_registered",
@@ -33,6 +35,7 @@ __all__ = [
 ]
 
 JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
 
 
 def dumps(body: Any) -> bytes:
@@ -48,19 +51,30 @@ def iso_time(epoch: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A status, a JSON body and extra headers, renderable for a route or raw ASGI."""
+    """A status, a body and extra headers, renderable for a route or raw ASGI.
+
+    The body is JSON (any value) unless ``media_type`` says otherwise; then it is a ``str``.
+    """
 
     status: int
-    body: dict[str, Any]
+    body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str = JSON_TYPE
+
+    def encoded(self) -> bytes:
+        """The body as sent."""
+        if self.media_type == JSON_TYPE:
+            return dumps(self.body)
+        return str(self.body).encode()
 
     def response(self) -> Response:
         """As a Starlette response (for routes)."""
-        return Response(dumps(self.body), self.status, self.headers, media_type=JSON_TYPE)
+        return Response(self.encoded(), self.status, self.headers, media_type=self.media_type)
 
     def raw_headers(self, length: int) -> list[tuple[bytes, bytes]]:
         """ASGI headers for a body of ``length`` bytes."""
-        headers = [(b"content-type", JSON_TYPE.encode()), (b"content-length", b"%d" % length)]
+        kind = self.media_type.encode()
+        headers = [(b"content-type", kind), (b"content-length", b"%d" % length)]
         headers += [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
         return headers
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rcs_provider.sandbox import bodies
+from rcs_provider.sandbox import bodies, personality
 from rcs_provider.sandbox.asgi import MAX_BODY_BYTES
 from rcs_provider.sandbox.bodies import Answer
 from rcs_provider.sandbox.quota import seconds_to_utc_midnight
@@ -34,6 +34,7 @@ LIST_PATHS = ("/v1/{sid}/rcs/agenttester/testersbyagent", "/v1/{sid}/rcs/agent/t
 DEVICE_STATUS = "RCS Enabled"
 
 CallKind = Literal["register", "list"]
+_DOCUMENTED_REGISTER = re.compile(r"/v1/[^/]+/rcs/agenttester/register")
 _PATHS = re.compile(
     r"/v1/(?P<sid>[^/]+)/rcs/(?:"
     r"(?P<register>agenttester/register|agent/registerTester)"
@@ -59,6 +60,8 @@ class KaleyraCall:
     content_type: str | None
     body: bytes
     agent_number: str | None = None  # from the query string
+    path: str = ""
+    page: str | None = None  # from the query string (paged-list)
 
 
 def _check_request(state: SandboxState, call: KaleyraCall) -> Answer | None:
@@ -75,6 +78,10 @@ def _check_request(state: SandboxState, call: KaleyraCall) -> Answer | None:
 
 def register_tester(state: SandboxState, call: KaleyraCall) -> Answer:
     """Kaleyra "Register Tester": store a new registration, or say why not."""
+    documented = _DOCUMENTED_REGISTER.fullmatch(call.path) is not None
+    refused = personality.refuses_path(state.personality, documented_register=documented)
+    if refused is not None:
+        return refused
     problem = _check_request(state, call)
     if problem is not None:
         return problem
@@ -90,7 +97,7 @@ def register_tester(state: SandboxState, call: KaleyraCall) -> Answer:
     existing = state.store.get(agent_no, phoneno)
     if existing is not None:
         state.stats.register_conflicts += 1
-        return bodies.already_registered(agent_no, existing.id)
+        return personality.conflict(state.personality, agent_no, existing.id)
     now = time.time()
     limit = state.faults.settings.daily_quota
     if not state.quota.try_take(agent_no, limit=limit, now=now):
@@ -100,13 +107,16 @@ def register_tester(state: SandboxState, call: KaleyraCall) -> Answer:
         row = state.store.add(agent_no, phoneno, created_at=now)
     except AlreadyRegistered as exc:
         state.stats.register_conflicts += 1
-        return bodies.already_registered(agent_no, exc.existing.id)
+        return personality.conflict(state.personality, agent_no, exc.existing.id)
     state.stats.register_created += 1
     return bodies.registered(agent_no, phoneno, row.id)
 
 
 def list_testers(state: SandboxState, call: KaleyraCall) -> Answer:
     """Kaleyra "Get Tester By Agent": the agent's testers with their current status."""
+    refused = personality.refuses_path(state.personality, documented_register=False)
+    if refused is not None:
+        return refused
     problem = _check_request(state, call)
     if problem is not None:
         return problem
@@ -134,4 +144,15 @@ def list_testers(state: SandboxState, call: KaleyraCall) -> Answer:
         }
         for row in state.store.list(agent_no)
     ]
-    return bodies.testers(records)
+    page = _page_number(call.page)
+    if page is None:
+        return bodies.invalid_fields({"page": "must be a whole number of at least 1"})
+    return personality.list_answer(
+        state.personality, records, path=call.path, agent_no=agent_no, page=page
+    )
+
+
+def _page_number(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return 1
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else None

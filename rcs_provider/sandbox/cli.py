@@ -22,6 +22,7 @@ from rcs_provider.sandbox.defaults import (
     MEMORY,
 )
 from rcs_provider.sandbox.faults import FaultSettings
+from rcs_provider.sandbox.personality import Personality
 from rcs_provider.sandbox.state import SandboxConfig
 from rcs_provider.sandbox.status import DEFAULT_STATUS_CLOCK, StatusClock
 from rcs_provider.sandbox.validation import AGENT_PATTERN
@@ -98,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Approved at once)",
     )
 
+    account.add_argument(
+        "--personality",
+        choices=[p.value for p in Personality],
+        default=Personality.DOCUMENTED.value,
+        help="which variant of Kaleyra's API to play (default %(default)s; see "
+        "PUT /_sandbox/personality)",
+    )
+
     faults = parser.add_argument_group("faults (Kaleyra paths only; see PUT /_sandbox/faults)")
     for name, info in FaultSettings.model_fields.items():
         flag = "--" + name.replace("_", "-")
@@ -133,6 +142,7 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace,
         db=db,
         clock=StatusClock(args.status_clock, args.auto_approve),
         faults=faults,
+        personality=Personality(args.personality),
     )
     return args, config
 

@@ -56,6 +56,8 @@ class KaleyraDispatch:
             content_type=_header(scope, b"content-type"),
             body=await read_body(receive),
             agent_number=_query(scope, "agent_number") if kind == "list" else None,
+            path=scope["path"],
+            page=_query(scope, "page") if kind == "list" else None,
         )
         handler = calls.register_tester if kind == "register" else calls.list_testers
         await RawResponse.of(handler(self.state, call)).send(send)

@@ -62,7 +62,8 @@ class SandboxProcess:
     """One ``python -m rcs_provider.sandbox`` process and a client for its inspection API.
 
     Keyword options are the CLI flags in snake case (``db``, ``sid``, ``api_key``, ``agents``,
-    ``status_clock``, ``auto_approve``, ``log_level`` and every fault, e.g. ``error_rate``).
+    ``status_clock``, ``auto_approve``, ``personality``, ``log_level`` and every fault, e.g.
+    ``error_rate``).
     ``db=None`` leaves the CLI default (``.sandbox/kaleyra.db`` under ``cwd``).
     """
 
@@ -290,6 +291,18 @@ class SandboxProcess:
         self._call(
             "PUT", "/clock", json={"status_clock": status_clock, "auto_approve": auto_approve}
         )
+
+    def personality(self) -> str:
+        """The API personality being played (``documented``, ``no-list``, ...)."""
+        result: str = self._call("GET", "/personality")["personality"]
+        return result
+
+    def set_personality(self, personality: str) -> str:
+        """Play another API personality from the next call on."""
+        result: str = self._call("PUT", "/personality", json={"personality": personality})[
+            "personality"
+        ]
+        return result
 
     def info(self) -> dict[str, Any]:
         """Sid, agents, database path and journal mode."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rcs_provider import __version__
 from rcs_provider.sandbox.bodies import iso_time
 from rcs_provider.sandbox.faults import FaultUpdate
+from rcs_provider.sandbox.personality import Personality
 from rcs_provider.sandbox.state import SandboxState, sandbox_state
 from rcs_provider.sandbox.status import StatusClock, TesterStatus
 from rcs_provider.sandbox.store import AlreadyRegistered, StoredRegistration
@@ -61,6 +62,14 @@ class Agents(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agents: list[str] = Field(description="Agent numbers (digits).")
+
+
+class PersonalityChoice(BaseModel):
+    """Which variant of Kaleyra's tester API the sandbox plays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    personality: Personality
 
 
 class Clock(BaseModel):
@@ -191,6 +200,19 @@ async def put_agents(request: Request, agents: Agents) -> Agents:
     return Agents(agents=sorted(state.agents))
 
 
+@router.get("/personality", summary="API personality")
+async def get_personality(request: Request) -> PersonalityChoice:
+    """The variant of Kaleyra's tester API being played."""
+    return PersonalityChoice(personality=sandbox_state(request).personality)
+
+
+@router.put("/personality", summary="Change the API personality")
+async def put_personality(request: Request, choice: PersonalityChoice) -> PersonalityChoice:
+    """Play another variant from the next call on (``POST reset`` returns to the start-up one)."""
+    sandbox_state(request).personality = choice.personality
+    return choice
+
+
 @router.get("/clock", summary="Status clock")
 async def get_clock(request: Request) -> Clock:
     """Seconds to ``Pending`` and to ``Approved``."""
@@ -215,5 +237,6 @@ async def info(request: Request) -> dict[str, Any]:
         "db": state.store.path,
         "journal_mode": state.store.journal_mode(),
         "statuses": [status.value for status in TesterStatus],
+        "personality": state.personality.value,
         "version": __version__,
     }

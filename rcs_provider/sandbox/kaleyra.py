@@ -75,7 +75,9 @@ _LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 router = APIRouter(tags=["kaleyra"])
 
 
-async def _call(sid: str, request: Request, agent_number: str | None = None) -> KaleyraCall:
+async def _call(
+    sid: str, request: Request, agent_number: str | None = None, page: str | None = None
+) -> KaleyraCall:
     return KaleyraCall(
         sid=sid,
         method=request.method,
@@ -83,6 +85,8 @@ async def _call(sid: str, request: Request, agent_number: str | None = None) -> 
         content_type=request.headers.get("content-type"),
         body=await request.body(),
         agent_number=agent_number,
+        path=request.url.path,
+        page=page,
     )
 
 
@@ -92,9 +96,11 @@ async def register_tester(sid: str, request: Request) -> Response:
     return calls.register_tester(sandbox_state(request), call).response()
 
 
-async def list_testers(sid: str, request: Request, agent_number: str | None = None) -> Response:
+async def list_testers(
+    sid: str, request: Request, agent_number: str | None = None, page: str | None = None
+) -> Response:
     """List an agent's testers (Kaleyra "Get Tester By Agent"); GET or POST."""
-    call = await _call(sid, request, agent_number)
+    call = await _call(sid, request, agent_number, page)
     return calls.list_testers(sandbox_state(request), call).response()
 
 

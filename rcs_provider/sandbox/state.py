@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rcs_provider.sandbox.defaults import DEFAULT_AGENTS, DEFAULT_API_KEY, DEFAULT_SID, MEMORY
 from rcs_provider.sandbox.faults import FaultInjector, FaultSettings
+from rcs_provider.sandbox.personality import Personality
 from rcs_provider.sandbox.quota import DailyQuota
 from rcs_provider.sandbox.stats import Stats
 from rcs_provider.sandbox.status import StatusClock
@@ -32,6 +33,7 @@ class SandboxConfig:
     db: str = MEMORY
     clock: StatusClock = field(default_factory=StatusClock)
     faults: FaultSettings = field(default_factory=FaultSettings)
+    personality: Personality = Personality.DOCUMENTED
 
 
 class SandboxState:
@@ -45,6 +47,7 @@ class SandboxState:
         self.quota = DailyQuota()
         self.agents: frozenset[str] = frozenset(config.agents)
         self.clock = config.clock
+        self.personality = config.personality
 
     def status_of(self, registration: StoredRegistration, now: float) -> str:
         """A manual override if one was set, else what the clock says."""
@@ -53,7 +56,8 @@ class SandboxState:
         return self.clock.status_at(registration.created_at, now).value
 
     def reset(self, *, keep_registrations: bool = False) -> None:
-        """Clear stats, faults and quota counters; restore agents and clock; maybe registrations."""
+        """Clear stats, faults and quota counters; restore agents, clock and personality; maybe
+        registrations."""
         if not keep_registrations:
             self.store.clear()
         self.stats.reset()
@@ -61,6 +65,7 @@ class SandboxState:
         self.quota.reset()
         self.agents = frozenset(self.config.agents)
         self.clock = self.config.clock
+        self.personality = self.config.personality
 
     def close(self) -> None:
         """Release the database."""

@@ -17,6 +17,7 @@ from rcs_provider.kaleyra.errors import (
     TransportError,
     UnparseableResponseError,
 )
+from rcs_provider.kaleyra.paging import TesterList
 from rcs_provider.kaleyra.parsing import Registration
 from rcs_provider.kaleyra.parsing import TesterRecord as Record
 from rcs_provider.provider import ProviderError
@@ -45,6 +46,9 @@ class FakeClient:
         if self.list_error is not None:
             raise self.list_error
         return list(self.testers.get(agent_no, []))
+
+    def tester_list(self, agent_no: str, *, label: str | None = None) -> TesterList:
+        return TesterList(tuple(self.list_testers(agent_no, label=label)))
 
     def register_tester(
         self, agent_no: str, phoneno: str, *, label: str | None = None
@@ -320,11 +324,12 @@ def test_read_of_a_number_gone_from_the_list_removes_it(
 def test_read_keeps_state_when_the_list_is_not_understood(
     provider: Provider, fake: FakeClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    provider._lookup_mode = "list"
     fake.list_error = error(UnparseableResponseError, 200)
     old = state()
     result = provider.read("id-1", old)
     assert result.id == "id-1" and result.outs == old
-    assert "Kept tester qa-alice of agent 48900 as recorded in state" in capsys.readouterr().err
+    assert "Kept the testers of agent 48900 as recorded in state" in capsys.readouterr().err
 
 
 def test_read_lists_each_agent_once(provider: Provider, fake: FakeClient) -> None:

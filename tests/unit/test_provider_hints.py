@@ -76,7 +76,9 @@ def test_a_post_that_may_have_landed_says_to_run_pulumi_up_again() -> None:
     assert str(with_pulumi_hint(err)) == (
         "Unable to register tester qa-alice for agent 48900: rcs-api.in.kaleyra.io did not "
         "answer within the 30s read timeout. The registration may have reached Kaleyra; run "
-        "`pulumi up` again, which checks the agent's tester list before registering again."
+        "`pulumi up` again, which looks the number up in the agent's tester list before "
+        "registering again (without a list, Kaleyra answers 409 for a number already "
+        "registered, and that is adopted)."
     )
 
 

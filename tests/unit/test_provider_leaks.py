@@ -35,6 +35,7 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
                     "kaleyra:apiKey": API_KEY,
                     "kaleyra:pod": "in",
                     "kaleyra:maxRetries": "0",
+                    "kaleyra:lookup": "list",
                 },
                 "rcs-testers",
             )
@@ -54,10 +55,6 @@ def state() -> dict[str, Any]:
 SCENARIOS: list[tuple[str, list[tuple[str, int, Any]]]] = [
     ("register 401", [("GET", 200, []), ("POST", 401, ECHO)]),
     ("register 400", [("GET", 200, []), ("POST", 400, {**ECHO, "code": "RCS904"})]),
-    (
-        "register 409 then list without it",
-        [("GET", 200, []), ("POST", 409, ECHO), ("GET", 200, [])],
-    ),
     ("register 429", [("GET", 200, []), ("POST", 429, ECHO)]),
     ("register 500", [("GET", 200, []), ("POST", 500, ECHO)]),
     (
@@ -95,6 +92,25 @@ def test_create_paths_never_leak(
     ]
     assert "Unable to" in seen[0]
     for text in seen:
+        assert API_KEY not in text and PHONE not in text and "95300 00092" not in text
+
+
+def test_adoption_after_an_echoing_409_never_leaks(
+    provider: Provider, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", f"{BASE}/testersbyagent", json=[])
+        rsps.add("POST", f"{BASE}/register", json=ECHO, status=409)
+        rsps.add("GET", f"{BASE}/testersbyagent", json=[])
+        result = provider.create(props())
+    assert result.outs["adopted"] is True
+    for text in (
+        result.id,
+        repr(result.outs["phone_masked"]),
+        capsys.readouterr().err,
+        caplog.text,
+    ):
         assert API_KEY not in text and PHONE not in text and "95300 00092" not in text
 
 

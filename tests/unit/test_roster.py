@@ -6,6 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from rcs_provider.kaleyra.paging import TesterList
 from rcs_provider.kaleyra.parsing import TesterRecord as Record
 from rcs_provider.roster import Roster, Sighting
 
@@ -14,11 +15,11 @@ def test_concurrent_lookups_share_one_list_call() -> None:
     calls: list[str] = []
     lock = threading.Lock()
 
-    def lister(agent: str) -> list[Record]:
+    def lister(agent: str) -> TesterList:
         with lock:
             calls.append(agent)
         time.sleep(0.05)
-        return [Record("919800000001", "Pending", "id-1")]
+        return TesterList((Record("919800000001", "Pending", "id-1"),))
 
     roster = Roster()
     with ThreadPoolExecutor(4) as pool:
@@ -28,7 +29,7 @@ def test_concurrent_lookups_share_one_list_call() -> None:
 
 
 def test_fresh_lists_again_and_record_updates_the_cache() -> None:
-    answers = [[], [Record("919800000002", None, "id-2")]]
+    answers = [TesterList(()), TesterList((Record("919800000002", None, "id-2"),))]
     roster = Roster()
     lister = lambda _agent: answers.pop(0)  # noqa: E731
     assert roster.lookup("1", "919800000002", lister) is None
@@ -41,7 +42,7 @@ def test_fresh_lists_again_and_record_updates_the_cache() -> None:
 def test_record_before_any_list_is_ignored_until_listed() -> None:
     roster = Roster()
     roster.record("1", "919800000002", Sighting("id", None))
-    assert roster.testers("1", lambda _a: []) == {}
+    assert roster.testers("1", lambda _a: TesterList(())).sightings == {}
 
 
 def test_claims() -> None:

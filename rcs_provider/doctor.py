@@ -1,0 +1,395 @@
+"""``rcs-testers doctor``: a read-only pre-flight of a stack against its configured Kaleyra pod.
+
+It reads the stack's decrypted ``kaleyra:*`` config the way ``pulumi`` does (``pulumi config
+--show-secrets --json``), then reports base URL, DNS, TCP, TLS, latency, whether the
+credentials and the register path are accepted, and whether the tester list works and is
+understood, hence which lookup mode ``kaleyra:lookup auto`` will use. It registers nothing:
+the register path is checked with an empty JSON body, which Kaleyra must refuse. Secrets and
+phone numbers never appear in its output. Exit status 1 when a run would fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
+
+from .kaleyra.client import KaleyraClient
+from .kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
+from .kaleyra.paging import TesterList
+from .kaleyra.settings import ClientSettings, is_loopback
+from .lookup import LOOKUP_KEY, unusable_list_reason
+from .provider_config import settings_from_config
+
+__all__ = ["Check", "Report", "diagnose", "main", "read_stack_config"]
+
+Status = Literal["ok", "warn", "fail", "skip"]
+ConfigGetter = Callable[[str], Any]
+_EMPTY_BODY_NOTE = (
+    "checked with a register call whose body is empty, which Kaleyra must refuse: "
+    "nothing was registered"
+)
+
+
+@dataclass
+class Check:
+    """One line of the report; ``next`` is the step to take when it failed or warns."""
+
+    name: str
+    status: Status
+    detail: str
+    next: str = ""
+
+
+@dataclass
+class Report:
+    """Everything doctor found, in order; ``auto_uses`` is the mode ``auto`` will run in."""
+
+    stack: str | None
+    base_url: str | None = None
+    lookup: str | None = None
+    auto_uses: str | None = None
+    checks: list[Check] = field(default_factory=list)
+    timings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """No check failed: a run would get past the pre-flight's concerns."""
+        return all(c.status != "fail" for c in self.checks)
+
+    def add(self, name: str, status: Status, detail: str, next_step: str = "") -> Check:
+        check = Check(name, status, detail, next_step)
+        self.checks.append(check)
+        return check
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "base_url": self.base_url,
+            "lookup": self.lookup,
+            "auto_uses": self.auto_uses,
+            "timings": self.timings,
+            "ok": self.ok,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+    def as_table(self) -> str:
+        width = max([len(c.name) for c in self.checks] + [5])
+        lines = [f"{'check':<{width}}  result  detail"]
+        lines += [f"{c.name:<{width}}  {c.status:<6}  {c.detail}" for c in self.checks]
+        steps = [f"  - {c.name}: {c.next}" for c in self.checks if c.next]
+        if steps:
+            lines += ["", "next steps:", *steps]
+        verdict = "ready" if self.ok else "a run would fail"
+        lines += ["", f"{verdict} (stack {self.stack or '?'})"]
+        return "\n".join(lines)
+
+
+# -- reading the stack's config --------------------------------------------------------------
+
+
+def read_stack_config(stack: str | None, project_dir: Path) -> dict[str, Any]:
+    """The stack's config, decrypted, as ``{key: value}`` (objects decoded)."""
+    command = ["pulumi", "config", "--show-secrets", "--json"]
+    if stack:
+        command += ["--stack", stack]
+    try:
+        done = subprocess.run(
+            command, cwd=project_dir, capture_output=True, text=True, timeout=120, check=False
+        )
+    except FileNotFoundError:
+        raise RuntimeError("the pulumi CLI is not on PATH") from None
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise RuntimeError(f"`pulumi config` failed: {said[-1] if said else 'no output'}")
+    entries = json.loads(done.stdout or "{}")
+    config: dict[str, Any] = {}
+    for key, entry in entries.items():
+        if isinstance(entry, dict):
+            value = entry.get("objectValue", entry.get("value"))
+            config[key] = value
+    return config
+
+
+def _first_agent(config: dict[str, Any]) -> str | None:
+    for key, value in config.items():
+        if key.startswith("kaleyra:") or not key.endswith(":agents"):
+            continue
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        for entry in value if isinstance(value, list) else []:
+            agent = entry.get("agent") if isinstance(entry, dict) else None
+            if isinstance(agent, str | int) and str(agent).strip().isdigit():
+                return str(agent).strip()
+    return None
+
+
+def _mask(text: str) -> str:
+    """``HXAB12CD34EF5678`` -> ``HXABXXXXXXXX5678``: recognisable, not usable."""
+    keep = 4 if len(text) > 10 else 1
+    return text[:keep] + "X" * max(0, len(text) - 2 * keep) + text[len(text) - keep :]
+
+
+# -- the checks --------------------------------------------------------------------------------
+
+
+def diagnose(get: ConfigGetter, *, stack: str | None = None, agent: str | None = None) -> Report:
+    """Run every check for the config ``get`` returns (``kaleyra:*`` keys, as ``pulumi``)."""
+    report = Report(stack)
+    try:
+        settings = settings_from_config(get)
+    except ConfigurationError as err:
+        report.add("config", "fail", str(err).replace("\n", " "), "Fix the keys named above.")
+        return report
+    report.lookup = settings.lookup
+    client = KaleyraClient(settings)
+    report.base_url = client.base_url
+    report.add(
+        "config",
+        "ok",
+        f"sid {_mask(settings.sid)}, api-key set, {LOOKUP_KEY} {settings.lookup}",
+    )
+    report.add("base url", "ok", client.base_url)
+    with client:
+        if _network(report, client.base_url, settings) and _register_probe(report, client):
+            _tester_list(report, client, settings, agent)
+    if report.lookup == "auto" and report.auto_uses:
+        report.add("lookup", "ok", f"{LOOKUP_KEY} auto will use: {report.auto_uses}")
+    if report.timings:
+        measured = ", ".join(f"{name} {took}" for name, took in report.timings.items())
+        report.add("latency", "ok", measured)
+    return report
+
+
+def _network(report: Report, base_url: str, settings: ClientSettings) -> bool:
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port)})
+    except OSError as err:
+        report.add(
+            "dns",
+            "fail",
+            f"{host} does not resolve ({err.strerror or err})",
+            "Check kaleyra:pod / kaleyra:baseUrl and the network's DNS.",
+        )
+        return False
+    report.add("dns", "ok", f"{host} -> {', '.join(addresses[:3])}")
+    started = time.monotonic()
+    try:
+        sock = socket.create_connection((host, port), timeout=settings.connect_timeout)
+    except OSError as err:
+        reason = "timed out" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+        report.add(
+            "tcp",
+            "fail",
+            f"cannot connect to {host}:{port} ({reason})",
+            f"Check network access to {host}:{port} (proxy, firewall) and kaleyra:baseUrl.",
+        )
+        return False
+    with sock:
+        report.timings["connect"] = _ms(started)
+        report.add("tcp", "ok", f"{host}:{port} connected")
+        if parts.scheme != "https":
+            report.add("tls", "skip", "plain http:// (accepted for loopback hosts only)")
+            return True
+        return _tls(report, sock, host, settings)
+
+
+def _tls(report: Report, sock: socket.socket, host: str, settings: ClientSettings) -> bool:
+    context = ssl.create_default_context(cafile=_ca_bundle(host))
+    started = time.monotonic()
+    try:
+        with context.wrap_socket(sock, server_hostname=host) as tls:
+            tls.settimeout(settings.connect_timeout)
+            cert = tls.getpeercert() or {}
+            version = tls.version()
+    except (ssl.SSLError, OSError) as err:
+        reason = getattr(err, "verify_message", None) or getattr(err, "reason", None) or err
+        report.add(
+            "tls",
+            "fail",
+            f"the certificate of {host} could not be verified ({reason})",
+            "Check kaleyra:baseUrl and the CA certificates (REQUESTS_CA_BUNDLE); "
+            "verification cannot be disabled.",
+        )
+        return False
+    expires = cert.get("notAfter", "unknown")
+    report.timings["tls"] = _ms(started)
+    report.add("tls", "ok", f"{version}, certificate valid until {expires}")
+    return True
+
+
+def _ca_bundle(host: str) -> str:
+    """The CA bundle ``requests`` would use for ``host`` (loopback ignores the environment)."""
+    loopback = is_loopback(host)
+    env = (
+        None if loopback else os.environ.get("REQUESTS_CA_BUNDLE", os.environ.get("CURL_CA_BUNDLE"))
+    )
+    return env or DEFAULT_CA_BUNDLE_PATH
+
+
+def _register_probe(report: Report, client: KaleyraClient) -> bool:
+    """Check credentials and the register path; False when nothing further can work."""
+    started = time.monotonic()
+    error = client.probe_register()
+    took = report.timings["register"] = _ms(started)
+    if error is None:
+        report.add(
+            "credentials",
+            "warn",
+            f"the register call accepted an empty body ({took}), which Kaleyra must refuse",
+            "Check kaleyra:baseUrl and kaleyra:registerPath point at Kaleyra's Register "
+            "Tester call.",
+        )
+        return True
+    if isinstance(error, AuthenticationError):
+        report.add(
+            "credentials",
+            "fail",
+            f"refused: {error.why} ({took})",
+            "Set them: `pulumi config set kaleyra:sid <sid>` and "
+            "`pulumi config set --secret kaleyra:apiKey <key>` (the same account).",
+        )
+        return False
+    if error.status == 400:
+        said = " ".join(str(p) for p in (error.status, error.code) if p)
+        report.add("credentials", "ok", f"accepted (register answered {said}); {_EMPTY_BODY_NOTE}")
+        return True
+    report.add(
+        "credentials",
+        "fail",
+        f"the register call failed: {error.why} ({took}); {_EMPTY_BODY_NOTE}",
+        "Check kaleyra:baseUrl and kaleyra:registerPath against Kaleyra's Register Tester page.",
+    )
+    return False
+
+
+def _tester_list(
+    report: Report, client: KaleyraClient, settings: ClientSettings, agent: str | None
+) -> None:
+    if settings.lookup == "register-only":
+        report.add("list", "skip", f"not used: {LOOKUP_KEY} is register-only")
+        report.auto_uses = None
+        return
+    if agent is None:
+        report.add("list", "skip", "no agent in the stack to list", "Pass --agent <number>.")
+        return
+    started = time.monotonic()
+    try:
+        listing = client.tester_list(agent)
+    except KaleyraError as err:
+        reason = unusable_list_reason(err)
+        if reason is None:
+            report.add("list", "fail", f"agent {agent}: {err.why}", err.hint)
+            return
+        _list_unusable(report, settings, f"agent {agent}: {reason}")
+        return
+    report.timings["list"] = f"{_ms(started)} ({listing.pages} page(s))"
+    _list_read(report, settings, agent, listing)
+
+
+def _list_read(report: Report, settings: ClientSettings, agent: str, listing: TesterList) -> None:
+    keys = dict.fromkeys(sign.split("=", 1)[0] for sign in listing.signs)
+    signs = ", ".join(keys) or "none"
+    count = len(listing.records) + listing.masked
+    if listing.masked:
+        _list_unusable(
+            report, settings, f"agent {agent}: {listing.masked} of {count} numbers masked"
+        )
+        return
+    report.auto_uses = "list"
+    report.add(
+        "list",
+        "ok",
+        f"agent {agent}: {count} testers understood, {listing.pages} page(s), no masked "
+        f"numbers; pagination signs: {signs}",
+    )
+    if listing.incomplete is not None:
+        report.add(
+            "paging",
+            "warn",
+            f"the list could not be read whole: {listing.incomplete}",
+            "Refresh keeps testers it cannot see; report the list's paging fields.",
+        )
+
+
+def _list_unusable(report: Report, settings: ClientSettings, seen: str) -> None:
+    if settings.lookup == "list":
+        report.add(
+            "list",
+            "fail",
+            f"cannot be used ({seen})",
+            f"Set {LOOKUP_KEY} to auto (or register-only): `pulumi config set {LOOKUP_KEY} auto`.",
+        )
+        return
+    report.auto_uses = "register-only"
+    report.add(
+        "list",
+        "warn",
+        f"cannot be used ({seen}); auto will run register-only: adoption through Kaleyra's "
+        "409, and refresh cannot see testers removed in the console",
+        f"Nothing to do; or set {LOOKUP_KEY} register-only to skip the list call.",
+    )
+
+
+def _ms(started: float) -> str:
+    return f"{(time.monotonic() - started) * 1000:.0f} ms"
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rcs-testers doctor",
+        description="Read-only pre-flight of a stack against its Kaleyra pod (registers nothing).",
+    )
+    parser.add_argument("--stack", help="stack name (default: the selected stack)")
+    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the project folder")
+    parser.add_argument("--agent", help="agent number to list (default: the stack's first)")
+    parser.add_argument("--json", action="store_true", help="the same report as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run doctor; 0 when a run would get through, 1 when it would fail."""
+    args = _parser().parse_args(argv)
+    try:
+        config = read_stack_config(args.stack, args.cwd)
+    except (RuntimeError, ValueError, subprocess.TimeoutExpired) as err:
+        report = Report(args.stack)
+        report.add(
+            "config",
+            "fail",
+            f"cannot read the stack's config: {err}",
+            "Run it in the project folder (--cwd) with the stack's secrets available "
+            "(PULUMI_CONFIG_PASSPHRASE or the stack's secrets provider).",
+        )
+    else:
+        report = diagnose(config.get, stack=args.stack, agent=args.agent or _first_agent(config))
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(report.as_table())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""How ``create`` and ``read`` find a number's existing registration: ``kaleyra:lookup``.
+
+- ``list``: look the number up in the agent's tester list first and adopt what is listed,
+  then register. "Never a second invitation" holds by looking first.
+- ``register-only``: never call the list. ``create`` registers; an "already registered"
+  answer (see :mod:`~rcs_provider.adoption`) is adopted. A register call whose outcome is
+  unknown is posted once more after a pause: the register call is the only evidence there
+  is, and Kaleyra documents 409 for a number that is already registered, so "never a second
+  invitation" rests on that documented 409. ``read`` keeps the state as recorded.
+- ``auto`` (default): ``list`` while the list works; when it answers 404/405/501, a body
+  not understood, or numbers masked so they cannot be matched, warn once and finish the run
+  in ``register-only``. Credentials refused (401/403) and transport failures still fail.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from .domain import mask_phone
+from .kaleyra.errors import (
+    AlreadyRegisteredError,
+    InvalidRequestError,
+    KaleyraError,
+    ServerError,
+    TransportError,
+    UnparseableResponseError,
+)
+from .kaleyra.paging import TesterList
+from .kaleyra.parsing import Registration
+from .roster import Listing, Roster, Sighting
+
+__all__ = [
+    "LOOKUP_KEY",
+    "REGISTERED_STATUS",
+    "Found",
+    "ProviderError",
+    "TesterApi",
+    "TesterLookup",
+    "deterministic_id",
+    "unusable_list_reason",
+]
+
+LOOKUP_KEY = "kaleyra:lookup"
+#: Status of a tester adopted from an "already registered" answer that showed no status.
+REGISTERED_STATUS = "Registered"
+#: Gateway errors that may come back after Kaleyra registered the number.
+AMBIGUOUS_STATUSES = frozenset({502, 504})
+#: List answers that mean "this account has no such list call".
+_NO_LIST_STATUSES = frozenset({404, 405, 501})
+
+
+class TesterApi(Protocol):
+    """The two Kaleyra calls a lookup needs (a :class:`~rcs_provider.client.KaleyraClient`)."""
+
+    def register_tester(
+        self, agent_no: str, phoneno: str, *, label: str | None = None
+    ) -> Registration: ...
+
+    def tester_list(self, agent_no: str, *, label: str | None = None) -> TesterList: ...
+
+
+class ProviderError(RuntimeError):
+    """An operation failed for a reason the message explains (no Kaleyra status involved)."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A registration made or adopted by ``create``."""
+
+    id: str
+    status: str | None
+    adopted: bool
+    registration: Registration | None = None
+
+
+ReadVerdict = Literal["seen", "keep", "gone"]
+
+
+def deterministic_id(agent_no: str, label: str) -> str:
+    """Id of a registration whose id Kaleyra did not show: the same for the same tester."""
+    return f"adopted:{agent_no}:{label}"
+
+
+def unusable_list_reason(error: KaleyraError) -> str | None:
+    """What ``auto`` saw when the list call is not one this account has or speaks, else None."""
+    if isinstance(error, UnparseableResponseError) and (error.status or 0) < 300:
+        return f"its answer was not understood ({error.why})"
+    if isinstance(error, InvalidRequestError | ServerError | UnparseableResponseError) and (
+        error.status in _NO_LIST_STATUSES or (error.code or "").upper() == "RCS405"
+    ):
+        code = error.code if error.code and error.code != str(error.status) else None
+        said = " ".join(str(p) for p in (error.status, code) if p)
+        return f"the list call answered {said}"
+    return None
+
+
+class TesterLookup:
+    """Finds, registers and adopts testers under one ``kaleyra:lookup`` mode for one run.
+
+    Run-wide facts (the list given up in ``auto``, warnings already shown) live in the
+    :class:`~rcs_provider.roster.Roster`, which lasts as long as the provider process.
+    """
+
+    def __init__(
+        self,
+        api: TesterApi,
+        roster: Roster,
+        *,
+        mode: str,
+        warn: Callable[[str], None],
+        retry_pause: float = 1.0,
+    ) -> None:
+        self.api = api
+        self.roster = roster
+        self.mode = mode
+        self.warn = warn
+        self.retry_pause = retry_pause
+
+    @property
+    def uses_list(self) -> bool:
+        """Whether this run still looks numbers up in the agent's list."""
+        if self.mode == "register-only":
+            return False
+        return self.mode == "list" or self.roster.list_given_up is None
+
+    # -- create ------------------------------------------------------------------------------
+
+    def existing(
+        self, agent: str, phone: str, label: str, *, fresh: bool = False
+    ) -> Sighting | None:
+        """The number's registration as the agent's list shows it (``None`` without a list)."""
+        if not self.uses_list:
+            return None
+        listing = self._listing(agent, label, fresh=fresh)
+        if listing is None:
+            return None
+        if listing.masked and self.mode == "list":
+            raise ProviderError(
+                f"Unable to look up tester {label} in the tester list of agent {agent}: "
+                f"{listing.masked} of its numbers are masked, so it cannot show whether "
+                f"{mask_phone(phone)} is registered. Set {LOOKUP_KEY} to auto or register-only."
+            )
+        return listing.sightings.get(phone)
+
+    def register(self, agent: str, phone: str, label: str) -> Found:
+        """Register the number, adopting it on "already registered"; an unknown outcome is
+        settled by the list, or (without one) by posting once more after a pause."""
+        action = f"register tester {label} for agent {agent}"
+        try:
+            registration = self.api.register_tester(agent, phone, label=label)
+        except AlreadyRegisteredError as err:
+            return self._adopt(agent, phone, label, err)
+        except (TransportError, ServerError) as err:
+            if not _outcome_unknown(err):
+                raise
+            return self._settle(agent, phone, label, action, err)
+        self.roster.record(agent, phone, Sighting(registration.id, "Unverified"))
+        return Found(registration.id, "Unverified", adopted=False, registration=registration)
+
+    def _settle(
+        self, agent: str, phone: str, label: str, action: str, first: KaleyraError
+    ) -> Found:
+        why = f"the outcome is unknown ({first.why})"
+        if self.uses_list:
+            known = self.existing(agent, phone, label, fresh=True)
+            if known is not None:
+                return Found(known.id or deterministic_id(agent, label), known.status, True)
+            if self.uses_list:
+                raise ProviderError(
+                    f"Unable to {action}: {why}, and the agent's tester list does not show "
+                    f"{mask_phone(phone)}. Run `pulumi up` again: it looks the number up before "
+                    "registering, so no second invitation is sent."
+                )
+        time.sleep(self.retry_pause)
+        try:
+            registration = self.api.register_tester(agent, phone, label=label)
+        except AlreadyRegisteredError as err:
+            return self._adopt(agent, phone, label, err)
+        except (TransportError, ServerError) as err:
+            if not _outcome_unknown(err):
+                raise
+            raise ProviderError(
+                f"Unable to {action}: {why}, and posting it once more left it unknown again "
+                f"({err.why}). Run `pulumi up` again: Kaleyra answers 409 for a number that is "
+                "already registered, and that answer is adopted, so no second invitation is "
+                "sent."
+            ) from None
+        return Found(registration.id, "Unverified", adopted=False, registration=registration)
+
+    def _adopt(self, agent: str, phone: str, label: str, err: AlreadyRegisteredError) -> Found:
+        if self.uses_list:
+            known = self.existing(agent, phone, label, fresh=True)
+            if known is not None and known.id:
+                return Found(known.id, known.status or REGISTERED_STATUS, adopted=True)
+        rid = err.existing_id or deterministic_id(agent, label)
+        return Found(rid, REGISTERED_STATUS, adopted=True)
+
+    # -- read --------------------------------------------------------------------------------
+
+    def for_read(self, agent: str, phone: str, label: str) -> tuple[ReadVerdict, Sighting | None]:
+        """``seen`` (with the listed registration), ``keep`` (state stays: no list, or one not
+        read whole) or ``gone`` (a complete, understood list does not show the number)."""
+        if not self.uses_list:
+            self._blind_read_warning()
+            return "keep", None
+        try:
+            listing = self._listing(agent, label, fresh=False)
+        except UnparseableResponseError as err:
+            if self.roster.first_time(f"unparseable-list:{agent}"):
+                self.warn(f"{err} Kept the testers of agent {agent} as recorded in state.")
+            return "keep", None
+        if listing is None:
+            return "keep", None
+        known = listing.sightings.get(phone)
+        if known is not None:
+            return "seen", known
+        if listing.gaps is not None:
+            if self.roster.first_time(f"partial-list:{agent}"):
+                self.warn(
+                    f"the tester list of agent {agent} could not be read whole ({listing.gaps}); "
+                    "testers it does not show are kept as recorded in state."
+                )
+            return "keep", None
+        return "gone", None
+
+    def _blind_read_warning(self) -> None:
+        if self.roster.list_given_up is None and self.roster.first_time("blind-read"):
+            self.warn(
+                f"{LOOKUP_KEY} is register-only: refresh cannot see testers removed or changed "
+                "in the Kaleyra console without the tester list, so state is kept as recorded."
+            )
+
+    # -- the list ----------------------------------------------------------------------------
+
+    def _listing(self, agent: str, label: str, *, fresh: bool) -> Listing | None:
+        """The agent's listing; ``None`` when ``auto`` gave the list up (now or earlier)."""
+
+        def lister(agent_no: str) -> TesterList:
+            if self.mode == "auto" and self.roster.list_given_up is not None:
+                raise _GivenUp  # another call gave the list up while this one waited
+            return self.api.tester_list(agent_no, label=label)
+
+        try:
+            listing = self.roster.testers(agent, lister, fresh=fresh)
+        except _GivenUp:
+            return None
+        except KaleyraError as err:
+            reason = unusable_list_reason(err)
+            if self.mode != "auto" or reason is None:
+                raise
+            self._give_up(reason)
+            return None
+        if listing.masked and self.mode == "auto":
+            self._give_up(
+                f"it shows {listing.masked} numbers masked (like 91953XXXXX92), which cannot "
+                "be matched to the numbers in this stack"
+            )
+            return None
+        return listing
+
+    def _give_up(self, reason: str) -> None:
+        if self.roster.give_up_list(reason):
+            self.warn(
+                f"{LOOKUP_KEY} is auto and the agent's tester list cannot be used: {reason}. "
+                "This run goes on in register-only mode: testers are registered directly and "
+                "an 'already registered' answer (409) is adopted; refresh keeps state as "
+                "recorded, as it cannot see testers removed in the Kaleyra console. Set "
+                f"{LOOKUP_KEY} to register-only to skip the list call, or check "
+                "kaleyra:listPath and kaleyra:listMethod."
+            )
+
+
+class _GivenUp(Exception):
+    """The list was given up for this run while a caller waited for it."""
+
+
+def _outcome_unknown(err: KaleyraError) -> bool:
+    """A failure after which the registration may or may not have reached Kaleyra."""
+    return isinstance(err, TransportError) or err.status in AMBIGUOUS_STATUSES

@@ -1,0 +1,238 @@
+"""``doctor`` against the sandbox in every personality, refused credentials, a certificate
+no one trusts and a closed port: what it reports, and that it registers nothing."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import trustme
+
+from rcs_provider.doctor import Report, diagnose
+from rcs_provider.sandbox import SandboxProcess
+
+AGENT = "48900"
+PHONES = ["919530000090", "919530000091", "919530000092"]
+
+
+def config(sandbox: SandboxProcess, **extra: str) -> dict[str, str]:
+    return {
+        "kaleyra:pod": "sandbox",
+        "kaleyra:baseUrl": sandbox.url,
+        "kaleyra:sid": sandbox.sid,
+        "kaleyra:apiKey": sandbox.api_key,
+        "kaleyra:maxRetries": "0",
+        **{f"kaleyra:{key}": value for key, value in extra.items()},
+    }
+
+
+def run(settings: dict[str, str], agent: str | None = AGENT) -> Report:
+    return diagnose(settings.get, stack="dev", agent=agent)
+
+
+def statuses(report: Report) -> dict[str, str]:
+    return {check.name: check.status for check in report.checks}
+
+
+def everything(report: Report) -> str:
+    return report.as_table() + json.dumps(report.as_json())
+
+
+@pytest.fixture
+def with_testers(sandbox: SandboxProcess) -> SandboxProcess:
+    for phone in PHONES:
+        sandbox.add_registration(AGENT, phone)
+    return sandbox
+
+
+@pytest.mark.parametrize(
+    ("personality", "auto_uses", "list_status"),
+    [
+        ("documented", "list", "ok"),
+        ("bare-conflict", "list", "ok"),
+        ("paged-list", "list", "ok"),
+        ("root-list", "list", "ok"),
+        ("no-list", "register-only", "warn"),
+        ("masked-list", "register-only", "warn"),
+    ],
+)
+def test_every_personality_is_ready_and_says_which_mode_auto_uses(
+    with_testers: SandboxProcess, personality: str, auto_uses: str, list_status: str
+) -> None:
+    sandbox = with_testers
+    sandbox.set_personality(personality)
+
+    report = run(config(sandbox))
+
+    assert report.ok
+    assert report.auto_uses == auto_uses
+    found = statuses(report)
+    assert {k: found[k] for k in ("config", "dns", "tcp", "credentials")} == dict.fromkeys(
+        ("config", "dns", "tcp", "credentials"), "ok"
+    )
+    assert found["tls"] == "skip" and found["list"] == list_status
+    text = everything(report)
+    assert f"kaleyra:lookup auto will use: {auto_uses}" in text
+    assert "a register call whose body is empty, which Kaleyra must refuse" in text
+    stats = sandbox.stats()
+    assert stats["register_created"] == 0 and len(sandbox.registrations()) == 3
+    assert sandbox.api_key not in text
+    assert all(phone not in text for phone in PHONES)
+
+
+def test_paging_signs_are_reported(with_testers: SandboxProcess) -> None:
+    with_testers.set_personality("paged-list")
+
+    report = run(config(with_testers))
+
+    [listed] = [c for c in report.checks if c.name == "list"]
+    assert "3 testers understood, 2 page(s)" in listed.detail
+    assert "pagination signs: page, per_page, total, total_pages, next" in listed.detail
+
+
+def test_masking_is_reported(with_testers: SandboxProcess) -> None:
+    with_testers.set_personality("masked-list")
+
+    report = run(config(with_testers))
+
+    [listed] = [c for c in report.checks if c.name == "list"]
+    assert "3 of 3 numbers masked" in listed.detail
+    assert "91953XXXXX90" not in everything(report), "not even masked numbers are shown"
+
+
+def test_a_list_mode_stack_fails_when_the_list_cannot_be_used(sandbox: SandboxProcess) -> None:
+    sandbox.set_personality("no-list")
+
+    report = run(config(sandbox, lookup="list"))
+
+    assert not report.ok
+    [listed] = [c for c in report.checks if c.name == "list"]
+    assert listed.status == "fail"
+    assert "`pulumi config set kaleyra:lookup auto`" in listed.next
+    assert "next steps:" in report.as_table()
+
+
+def test_register_only_makes_no_list_call(sandbox: SandboxProcess) -> None:
+    report = run(config(sandbox, lookup="register-only"))
+
+    assert report.ok and statuses(report)["list"] == "skip"
+    assert sandbox.stats()["list_calls"] == 0
+
+
+def test_refused_credentials_fail_with_the_command_that_fixes_them(
+    sandbox: SandboxProcess,
+) -> None:
+    settings = config(sandbox)
+    settings["kaleyra:apiKey"] = "wrong-key-0123456789"
+
+    report = run(settings)
+
+    assert not report.ok
+    [credentials] = [c for c in report.checks if c.name == "credentials"]
+    assert credentials.status == "fail" and "401" in credentials.detail
+    assert "pulumi config set --secret kaleyra:apiKey <key>" in credentials.next
+    assert "list" not in statuses(report), "nothing further is tried"
+    assert "wrong-key-0123456789" not in everything(report)
+
+
+def test_a_wrong_register_path_fails(sandbox: SandboxProcess) -> None:
+    report = run(config(sandbox, registerPath="/v1/{sid}/rcs/nope"))
+
+    assert not report.ok
+    [credentials] = [c for c in report.checks if c.name == "credentials"]
+    assert "404" in credentials.detail and "kaleyra:registerPath" in credentials.next
+
+
+def test_bad_config_fails_naming_the_key() -> None:
+    report = run({"kaleyra:pod": "mars", "kaleyra:sid": "S", "kaleyra:apiKey": "k" * 12})
+
+    assert not report.ok and [c.name for c in report.checks] == ["config"]
+    assert "kaleyra:pod: " in report.checks[0].detail
+
+
+def test_an_unknown_lookup_value_fails_with_no_call(sandbox: SandboxProcess) -> None:
+    report = run(config(sandbox, lookup="sometimes"))
+
+    assert not report.ok
+    assert "kaleyra:lookup: must be one of auto, list, register-only" in report.checks[0].detail
+    stats = sandbox.stats()
+    assert stats["register_calls"] == 0 and stats["list_calls"] == 0
+
+
+def test_a_closed_port_fails_at_tcp() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = {
+        "kaleyra:pod": "sandbox",
+        "kaleyra:baseUrl": f"http://127.0.0.1:{port}",
+        "kaleyra:sid": "SID1",
+        "kaleyra:apiKey": "k" * 16,
+    }
+
+    report = run(settings)
+
+    assert not report.ok
+    assert statuses(report) == {"config": "ok", "base url": "ok", "dns": "ok", "tcp": "fail"}
+    [tcp] = [c for c in report.checks if c.name == "tcp"]
+    assert f"cannot connect to 127.0.0.1:{port}" in tcp.detail
+    assert "firewall" in tcp.next
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # pragma: no cover - the handshake fails first
+        self.send_response(400)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def untrusted_https() -> Iterator[str]:
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Quiet)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.handle_error = lambda *args: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_untrusted_certificate_fails_at_tls(untrusted_https: str) -> None:
+    settings = {
+        "kaleyra:pod": "in",
+        "kaleyra:baseUrl": untrusted_https,
+        "kaleyra:sid": "SID1",
+        "kaleyra:apiKey": "k" * 16,
+    }
+
+    report = run(settings)
+
+    assert not report.ok
+    assert statuses(report)["tls"] == "fail" and "credentials" not in statuses(report)
+    [tls] = [c for c in report.checks if c.name == "tls"]
+    assert "could not be verified" in tls.detail
+    assert "verification cannot be disabled" in tls.next
+
+
+def test_json_carries_the_same_checks(with_testers: SandboxProcess) -> None:
+    report = run(config(with_testers))
+
+    document = json.loads(json.dumps(report.as_json()))
+
+    assert document["ok"] is True and document["auto_uses"] == "list"
+    assert [c["name"] for c in document["checks"]] == [c.name for c in report.checks]
+    assert set(document["timings"]) == {"connect", "register", "list"}
