@@ -1,4 +1,4 @@
-"""Benchmarks of issue 7: how fast and how lean ``pulumi up`` / ``preview`` / ``refresh`` are
+"""Benchmarks: how fast and how lean ``pulumi up`` / ``preview`` / ``refresh`` are
 against the sandbox on loopback with a fixed injected latency, beside the ``requests`` loops a
 user would write instead. Prints the report and writes ``bench/RESULTS.md``.
 

@@ -4,6 +4,7 @@ larger than the configured budget is flagged at preview."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -28,7 +29,12 @@ def test_quota_exceeded_by_one_change(stack: Stack, sandbox: Any) -> None:
     first = stack.up("--continue-on-error")
 
     assert first.returncode != 0
-    assert first.output.count("Daily tester registration quota exceeded (5 per agent per day)") == 2
+    refused = {
+        label
+        for label, line in re.findall(r"register tester (qa-\w+) for agent 48900(.*)", first.output)
+        if "Daily tester registration quota exceeded (5 per agent per day)" in line
+    }
+    assert len(refused) == 2, f"exactly the two testers beyond the quota fail: {refused}"
     assert "Retry in" in first.output and "retry tomorrow" in first.output
     regs = {(r["agent_no"], r["phoneno"]) for r in sandbox.registrations()}
     assert len([p for p in regs if p[0] == "48900"]) == 5
