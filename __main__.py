@@ -37,6 +37,7 @@ try:
         decoded,
         source=source,
         extra_problems=[*yaml_number_problems(Path(source), key), *clear_problems],
+        key=key,
     )
 except FleetConfigError as err:
     raise pulumi.RunError(str(err)) from None

@@ -32,6 +32,8 @@ from ..domain import (
     validate_label,
 )
 
+#: The config key of the testers in this project (``<project>:agents``).
+AGENTS_KEY = "rcs-testers:agents"
 AGENT_KEYS = ("agent", "name", "testers")
 TESTER_KEYS = ("label", "phone", "note")
 
@@ -99,11 +101,11 @@ def _text(value: object, path: str, what: str, problems: list[str]) -> str | Non
 
 
 def parse_fleet(
-    raw: object, *, source: str, extra_problems: Sequence[str] = ()
+    raw: object, *, source: str, extra_problems: Sequence[str] = (), key: str = AGENTS_KEY
 ) -> tuple[AgentSpec, ...]:
-    """Validate ``rcs-testers:agents`` and return it normalised, or raise FleetConfigError
-    listing every problem (``extra_problems`` first, e.g. from :func:`yaml_number_problems`).
-    No phone number appears in a message, only masked."""
+    """Validate ``rcs-testers:agents`` (the config ``key``) and return it normalised, or raise
+    FleetConfigError listing every problem (``extra_problems`` first, e.g. from
+    :func:`yaml_number_problems`). No phone number appears in a message, only masked."""
     problems: list[str] = list(extra_problems)
     if raw is None:
         raise FleetConfigError(
@@ -152,7 +154,7 @@ def parse_fleet(
         if name is not None and not isinstance(name, str):
             problems.append(f"{path}.name: must be a string, got {_type_name(name)}")
             name = None
-        testers = _parse_testers(node.get("testers", _MISSING), path, problems)
+        testers = _parse_testers(node.get("testers", _MISSING), path, problems, key)
         if agent_no is not None and testers is not None:
             agents.append(AgentSpec(agent_no, testers, name))
     if problems:
@@ -164,7 +166,7 @@ _MISSING = object()
 
 
 def _parse_testers(
-    raw: object, agent_path: str, problems: list[str]
+    raw: object, agent_path: str, problems: list[str], config_key: str
 ) -> tuple[TesterSpec, ...] | None:
     path = f"{agent_path}.testers"
     if raw is _MISSING:
@@ -194,7 +196,7 @@ def _parse_testers(
             continue
         problems += _unknown_keys(node, TESTER_KEYS, tpath)
         label = _required_label(node, tpath, problems)
-        phone = _required_phone(node, tpath, problems)
+        phone = _required_phone(node, tpath, problems, config_key)
         note = node.get("note")
         if note is not None and not isinstance(note, str):
             problems.append(f"{tpath}.note: must be a string, got {_type_name(note)}")
@@ -235,18 +237,43 @@ def _required_label(node: Mapping[str, Any], path: str, problems: list[str]) -> 
         return None
 
 
-def _required_phone(node: Mapping[str, Any], path: str, problems: list[str]) -> str | None:
+def _required_phone(
+    node: Mapping[str, Any], path: str, problems: list[str], config_key: str
+) -> str | None:
     if "phone" not in node:
         problems.append(f"{path}.phone: missing: the tester's number in E.164, e.g. +919530000092")
         return None
     text = _text(node["phone"], f"{path}.phone", "phone", problems)
     if text is None:
         return None
+    if is_placeholder_phone(text):
+        shown = redact_digits(text)[:40]
+        problems.append(
+            f"{path}.phone: '{shown}' is a placeholder, not a number: set the tester's number "
+            f"with {_set_phone_command(config_key, f'{path}.phone')}"
+        )
+        return None
     try:
         return normalize_phone(text)
     except PhoneNumberError as err:
         problems.append(f"{path}.phone: {err}")
         return None
+
+
+#: Two letters in a row (``REPLACE-WITH-SECRET``, ``TODO``) or a ``<``: a word standing in for a
+#: number still to be set, rather than a mistyped number.
+_PLACEHOLDER = re.compile(r"[^\W\d_]{2}|<")
+
+
+def is_placeholder_phone(text: str) -> bool:
+    """Whether a phone value is a placeholder, e.g. the shipped stack files' REPLACE-WITH-SECRET."""
+    return bool(_PLACEHOLDER.search(text))
+
+
+def _set_phone_command(config_key: str, path: str) -> str:
+    """The command that sets the phone at ``path`` (``agents[i].testers[j].phone``) as a secret."""
+    full_path = config_key + path.removeprefix("agents")
+    return f"`pulumi config set --secret --path '{full_path}' '<number>'`"
 
 
 #: Stack config key that accepts phones written in clear outside the sandbox (with a warning).
@@ -259,7 +286,9 @@ def clear_phone_problems(
     """Problems for phones written in clear (``paths``), or with ``allowed`` a warning instead.
 
     Outside the sandbox pod a clear phone is refused: it sits in git, and the engine records
-    the stack config in the state and in every history file of the backend."""
+    the stack config in the state and in every history file of the backend. Placeholders are
+    left out: :func:`parse_fleet` reports each with the same command."""
+    paths = [path for path in paths if not _placeholder_at(raw, path)]
     if not paths:
         return [], None
     namespace = key.split(":", 1)[0]
@@ -268,24 +297,35 @@ def clear_phone_problems(
         return [], (
             f"{len(paths)} phone(s) are written in clear ({shown}), so they are stored in clear "
             f"in git and in the state; {namespace}:{ALLOW_CLEAR_PHONES_KEY} accepts that. Set "
-            "each with `pulumi config set --secret --path "
-            f"'{key}{paths[0].removeprefix('agents')}' '<number>'` to keep it secret."
+            f"each with {_set_phone_command(key, paths[0])} to keep it secret."
         )
     problems = [
         f"{path}: {_masked_phone_at(raw, path)} is written in clear; outside the sandbox a phone "
-        "must be a secret (the engine stores the stack config in the state): run `pulumi config "
-        f"set --secret --path '{key}{path.removeprefix('agents')}' '<number>'`, or set "
-        f"{namespace}:{ALLOW_CLEAR_PHONES_KEY}: true to accept clear phones"
+        "must be a secret (the engine stores the stack config in the state): run "
+        f"{_set_phone_command(key, path)}, or set {namespace}:{ALLOW_CLEAR_PHONES_KEY}: true "
+        "to accept clear phones"
         for path in paths
     ]
     return problems, None
 
 
-def _masked_phone_at(raw: object, path: str) -> str:
-    """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
+def _phone_at(raw: object, path: str) -> object:
+    """The value at ``agents[i].testers[j].phone`` of the decoded config (None if absent)."""
     indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
     try:
-        value = raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
-        return mask_phone(normalize_phone(value))
-    except (LookupError, TypeError, ValueError):
+        return raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
+    except (LookupError, TypeError):
+        return None
+
+
+def _placeholder_at(raw: object, path: str) -> bool:
+    value = _phone_at(raw, path)
+    return isinstance(value, str) and is_placeholder_phone(value)
+
+
+def _masked_phone_at(raw: object, path: str) -> str:
+    """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
+    try:
+        return mask_phone(normalize_phone(_phone_at(raw, path)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return "an invalid number"
