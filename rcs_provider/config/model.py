@@ -260,14 +260,16 @@ def _required_phone(
         return None
 
 
-#: Two letters in a row (``REPLACE-WITH-SECRET``, ``TODO``) or a ``<``: a word standing in for a
-#: number still to be set, rather than a mistyped number.
-_PLACEHOLDER = re.compile(r"[^\W\d_]{2}|<")
+#: A word standing in for a number still to be set (``REPLACE-WITH-SECRET``, ``TODO``,
+#: ``<number>``): letters and no digit at all, or a ``<``. A number with a letter typed for a
+#: digit (``98OOO``) is a mistyped number, not a placeholder.
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+_DIGIT = re.compile(r"\d")
 
 
 def is_placeholder_phone(text: str) -> bool:
     """Whether a phone value is a placeholder, e.g. the shipped stack files' REPLACE-WITH-SECRET."""
-    return bool(_PLACEHOLDER.search(text))
+    return "<" in text or (bool(_LETTERS.search(text)) and not _DIGIT.search(text))
 
 
 def _set_phone_command(config_key: str, path: str) -> str:

@@ -139,7 +139,7 @@ def test_a_placeholder_phone_says_how_to_set_the_number(placeholder: str) -> Non
     ]
 
 
-@pytest.mark.parametrize("typo", ["+91 95300 0009O", "919530000092#"])
+@pytest.mark.parametrize("typo", ["+91 95300 0009O", "+91 98OOO OOO12", "919530000092#"])
 def test_a_mistyped_number_is_not_taken_for_a_placeholder(typo: str) -> None:
     raw = [{"agent": "61200", "testers": [{"label": "qa-alice", "phone": typo}]}]
     with pytest.raises(FleetConfigError) as info:
