@@ -26,7 +26,12 @@ class AgentTesters(pulumi.ComponentResource):
         children = [
             RcsTester(
                 tester_logical_name(spec.agent_no, t.label),
-                RcsTesterArgs(agent_no=spec.agent_no, phoneno=t.phone, label=t.label),
+                RcsTesterArgs(
+                    agent_no=spec.agent_no,
+                    phoneno=t.phone,
+                    label=t.label,
+                    allow_non_mobile=t.allow_non_mobile,
+                ),
                 pulumi.ResourceOptions(parent=self),
             )
             for t in spec.testers
