@@ -99,8 +99,11 @@ lint: venv ## ruff format --check and ruff check
 typecheck: venv ## mypy --strict on the package
 	@$(VENV)/bin/mypy
 
-sandbox: venv ## serve the local Kaleyra-compatible sandbox on 127.0.0.1:8766
-	@$(PY) -m rcs_provider.sandbox
+# Flags for `make sandbox`, passed as they are: make sandbox ARGS='--latency-ms 300'
+ARGS ?=
+
+sandbox: venv ## serve the sandbox on 127.0.0.1:8766, db .sandbox/kaleyra.db; flags: ARGS='--latency-ms 300'
+	$(PY) -m rcs_provider.sandbox $(ARGS)
 
 bench: venv engine ## benchmarks (never part of make test); writes bench/RESULTS.md
 	@$(ENGINE_ENV); $(PY) bench/run.py

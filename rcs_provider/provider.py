@@ -16,7 +16,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from pulumi.dynamic import (
@@ -45,7 +45,9 @@ from .line_type import line_type_problem
 from .lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
 from .provider_config import (
     BUDGET_KEY,
+    DEFAULT_CREDENTIAL_SOURCES,
     DEFAULT_NEW_TESTER_BUDGET,
+    credential_sources,
     new_tester_budget_from_config,
     settings_from_config,
 )
@@ -58,6 +60,7 @@ __all__ = [
     "ProviderError",
     "TesterClient",
     "TesterProvider",
+    "shown_as_sentence",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,19 +75,39 @@ TesterClient = TesterApi
 
 
 def _explained(operation: _Op) -> _Op:
-    """Re-raise our own errors without their chain: the engine shows the provider's traceback
-    text, and ``Unable to <action>: <why>. <what to do>`` is all a person needs there."""
+    """Re-raise our own errors in Pulumi's words and without their chain: the engine shows the
+    provider's traceback text, and ``Unable to <action>: <why>. <what to do>`` is all a person
+    needs there. Unless :data:`TRACEBACKS_ENV` is set, the error is re-raised as its sentence
+    alone (see :func:`shown_as_sentence`)."""
 
     @functools.wraps(operation)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: TesterProvider, *args: Any, **kwargs: Any) -> Any:
         try:
-            return operation(*args, **kwargs)
+            return operation(self, *args, **kwargs)
         except KaleyraError as err:
-            raise with_pulumi_hint(err) from None
+            explained: Exception = with_pulumi_hint(err, sources=self._credential_sources)
         except ProviderError as err:
-            raise err from None
+            explained = err
+        if os.environ.get(TRACEBACKS_ENV):
+            raise explained from None
+        raise shown_as_sentence(explained) from None
 
     return cast(_Op, wrapper)
+
+
+def shown_as_sentence(err: Exception) -> Exception:
+    """An exception that :mod:`traceback` renders as ``str(err)`` alone.
+
+    The dynamic provider server sends the engine ``traceback.format_exc()``, which starts with
+    the exception's class and module (``rcs_provider.kaleyra.errors.AuthenticationError: ``)
+    even with no traceback lines. :mod:`traceback` writes a class of module ``builtins`` by its
+    qualified name only, and writes that name alone when the message is empty: so the sentence
+    becomes the name of a one-off class of that module, raised with no message."""
+    sentence: type[Exception] = type(
+        "ProviderErrorSentence", (Exception,), {"__module__": "builtins"}
+    )
+    sentence.__qualname__ = str(err)
+    return sentence()
 
 
 def _warn(message: str) -> None:
@@ -111,6 +134,7 @@ class TesterProvider(ResourceProvider):
     _budget: int = DEFAULT_NEW_TESTER_BUDGET
     _lookup_mode: str = "auto"
     _retry_pause: float = 0.0
+    _credential_sources: Mapping[str, str] = DEFAULT_CREDENTIAL_SOURCES
 
     def __init__(
         self,
@@ -146,6 +170,7 @@ class TesterProvider(ResourceProvider):
             self._client = KaleyraClient(settings)
             self._lookup_mode = settings.lookup
             self._retry_pause = min(settings.backoff_max, 4 * settings.backoff_factor)
+        self._credential_sources = credential_sources(req.config.get)
         self._budget = new_tester_budget_from_config(req.config.get)
 
     @property
@@ -202,10 +227,11 @@ class TesterProvider(ResourceProvider):
         """Warn once per agent when a change adds more testers than the daily budget."""
         if self.roster.note_new(agent, phone) == self._budget + 1:
             _warn(
-                f"this change adds more than {self._budget} new testers to agent {agent}; "
-                f"Google RBM (behind Kaleyra) accepts {DAILY_INVITATION_LIMIT} new tester "
-                "invitations per agent per day, so the rest may fail with 429 until tomorrow. "
-                f"Split the change over several days, or raise {BUDGET_KEY} if your quota is "
+                f"this change adds more than {self._budget} new testers to agent {agent} "
+                f"({BUDGET_KEY} is {self._budget}; its default, {DAILY_INVITATION_LIMIT}, is "
+                "Google RBM's daily limit of tester invitations per agent behind Kaleyra), so "
+                f"the testers beyond {self._budget} may fail with 429 until tomorrow. Split the "
+                f"change over several days, or raise {BUDGET_KEY} if your account's quota is "
                 "higher."
             )
 

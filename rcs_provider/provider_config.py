@@ -4,6 +4,7 @@ with errors that say which ``pulumi config set`` command fixes each problem."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,8 +19,10 @@ from .kaleyra.settings import (
 
 __all__ = [
     "BUDGET_KEY",
+    "DEFAULT_CREDENTIAL_SOURCES",
     "DEFAULT_NEW_TESTER_BUDGET",
     "config_fix",
+    "credential_sources",
     "new_tester_budget_from_config",
     "settings_from_config",
 ]
@@ -79,6 +82,26 @@ def settings_from_config(
             key=err.key,
             problems=err.problems,
         ) from None
+
+
+#: Where the account SID and the api-key are read from when both are in the stack config.
+DEFAULT_CREDENTIAL_SOURCES: Mapping[str, str] = {
+    "sid": CONFIG_KEYS["sid"],
+    "api_key": CONFIG_KEYS["api_key"],
+}
+
+
+def credential_sources(
+    get: ConfigGetter, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Where the account SID and the api-key came from: their ``kaleyra:`` key, or the
+    environment variable read in its absence (as :func:`settings_from_config` reads them)."""
+    env = os.environ if environ is None else environ
+    sources = dict(DEFAULT_CREDENTIAL_SOURCES)
+    for name, key in DEFAULT_CREDENTIAL_SOURCES.items():
+        if get(key) in (None, "") and env.get(ENV_FALLBACKS[name]):
+            sources[name] = ENV_FALLBACKS[name]
+    return sources
 
 
 def new_tester_budget_from_config(get: ConfigGetter) -> int:

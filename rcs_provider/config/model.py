@@ -33,6 +33,8 @@ from ..domain import (
 )
 from ..line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
 
+#: The config key of the testers in this project (``<project>:agents``).
+AGENTS_KEY = "rcs-testers:agents"
 AGENT_KEYS = ("agent", "name", "testers")
 TESTER_KEYS = ("label", "phone", "note", ALLOW_NON_MOBILE_KEY)
 
@@ -120,16 +122,11 @@ def _text(value: object, path: str, what: str, problems: list[str]) -> str | Non
 
 
 def parse_fleet(
-    raw: object,
-    *,
-    source: str,
-    extra_problems: Sequence[str] = (),
-    key: str = "rcs-testers:agents",
+    raw: object, *, source: str, extra_problems: Sequence[str] = (), key: str = AGENTS_KEY
 ) -> tuple[AgentSpec, ...]:
-    """Validate the decoded value of ``key`` (``<namespace>:agents``) and return it
-    normalised, or raise FleetConfigError listing every problem (``extra_problems`` first,
-    e.g. from :func:`yaml_number_problems`). No phone number appears in a message, only masked.
-    """
+    """Validate ``rcs-testers:agents`` (the config ``key``) and return it normalised, or raise
+    FleetConfigError listing every problem (``extra_problems`` first, e.g. from
+    :func:`yaml_number_problems`). No phone number appears in a message, only masked."""
     problems: list[str] = list(extra_problems)
     if raw is None:
         raise FleetConfigError(
@@ -175,7 +172,7 @@ def parse_fleet(
         if name is not None and not isinstance(name, str):
             problems.append(f"{path}.name: must be a string, got {type_name(name)}")
             name = None
-        testers = _parse_testers(node.get("testers", _MISSING), path, problems)
+        testers = _parse_testers(node.get("testers", _MISSING), path, problems, key)
         if agent_no is not None and testers is not None:
             agents.append(AgentSpec(agent_no, testers, name))
     if problems:
@@ -187,7 +184,7 @@ _MISSING = object()
 
 
 def _parse_testers(
-    raw: object, agent_path: str, problems: list[str]
+    raw: object, agent_path: str, problems: list[str], config_key: str
 ) -> tuple[TesterSpec, ...] | None:
     path = f"{agent_path}.testers"
     if raw is _MISSING:
@@ -220,7 +217,7 @@ def _parse_testers(
             continue
         problems += unknown_key_problems(node, TESTER_KEYS, tpath)
         label = _required_label(node, tpath, problems)
-        phone = _required_phone(node, tpath, problems)
+        phone = _required_phone(node, tpath, problems, config_key)
         note = node.get("note")
         if note is not None and not isinstance(note, str):
             problems.append(f"{tpath}.note: must be a string, got {type_name(note)}")
@@ -292,18 +289,45 @@ def _required_label(node: Mapping[str, Any], path: str, problems: list[str]) -> 
         return None
 
 
-def _required_phone(node: Mapping[str, Any], path: str, problems: list[str]) -> str | None:
+def _required_phone(
+    node: Mapping[str, Any], path: str, problems: list[str], config_key: str
+) -> str | None:
     if "phone" not in node:
         problems.append(f"{path}.phone: missing: the tester's number in E.164, e.g. +919530000092")
         return None
     text = _text(node["phone"], f"{path}.phone", "phone", problems)
     if text is None:
         return None
+    if is_placeholder_phone(text):
+        shown = redact_digits(text)[:40]
+        problems.append(
+            f"{path}.phone: '{shown}' is a placeholder, not a number: set the tester's number "
+            f"with {_set_phone_command(config_key, f'{path}.phone')}"
+        )
+        return None
     try:
         return normalize_phone(text)
     except PhoneNumberError as err:
         problems.append(f"{path}.phone: {err}")
         return None
+
+
+#: A word standing in for a number still to be set (``REPLACE-WITH-SECRET``, ``TODO``,
+#: ``<number>``): letters and no digit at all, or a ``<``. A number with a letter typed for a
+#: digit (``98OOO``) is a mistyped number, not a placeholder.
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+_DIGIT = re.compile(r"\d")
+
+
+def is_placeholder_phone(text: str) -> bool:
+    """Whether a phone value is a placeholder, e.g. the shipped stack files' REPLACE-WITH-SECRET."""
+    return "<" in text or (bool(_LETTERS.search(text)) and not _DIGIT.search(text))
+
+
+def _set_phone_command(config_key: str, path: str) -> str:
+    """The command that sets the phone at ``path`` (``agents[i].testers[j].phone``) as a secret."""
+    full_path = config_key + path.removeprefix("agents")
+    return f"`pulumi config set --secret --path '{full_path}' '<number>'`"
 
 
 #: Stack config key that accepts phones written in clear outside the sandbox (with a warning).
@@ -322,7 +346,9 @@ def clear_phone_problems(
 
     Outside the sandbox pod a clear phone is refused: it sits in git, and the engine records
     the stack config in the state and in every history file of the backend. ``masked`` gives
-    the masked phone of paths outside ``agents`` (the phonebook's)."""
+    the masked phone of paths outside ``agents`` (the phonebook's). Placeholders are left out:
+    :func:`parse_fleet` reports each with the same command."""
+    paths = [path for path in paths if not _placeholder_at(raw, path)]
     if not paths:
         return [], None
     namespace = key.split(":", 1)[0]
@@ -344,13 +370,25 @@ def clear_phone_problems(
     return problems, None
 
 
+def _phone_at(raw: object, path: str) -> object:
+    """The value at ``agents[i].testers[j].phone`` of the decoded config (None if absent)."""
+    indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
+    try:
+        return raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
+    except (LookupError, TypeError):
+        return None
+
+
+def _placeholder_at(raw: object, path: str) -> bool:
+    value = _phone_at(raw, path) if path.startswith("agents[") else None
+    return isinstance(value, str) and is_placeholder_phone(value)
+
+
 def _masked_phone_at(raw: object, path: str, masked: Mapping[str, str] | None = None) -> str:
     """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
     if masked is not None and path in masked:
         return masked[path]
-    indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
     try:
-        value = raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
-        return mask_phone(normalize_phone(value))
-    except (LookupError, TypeError, ValueError):
+        return mask_phone(normalize_phone(_phone_at(raw, path)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return "an invalid number"

@@ -183,14 +183,19 @@ def format_seconds(seconds: float) -> str:
 
 
 def error_from_response(
-    response: requests.Response, *, action: str, secrets: Iterable[str] = ()
+    response: requests.Response,
+    *,
+    action: str,
+    secrets: Iterable[str] = (),
+    phone_sent: bool = True,
 ) -> KaleyraError:
     """Map a non-success response to the matching :class:`KaleyraError` subclass.
 
     The body is parsed leniently (``code`` string or int; message and code at the top
     level, under ``error`` or under ``data.error``). Kaleyra's message is redacted: phone
     numbers are masked, and the request's ``api-key`` header value plus any ``secrets``
-    are removed. Reads ``response.content``, so bound the body before calling this.
+    are removed. ``phone_sent=False`` (a list call) keeps the phone number out of the hint.
+    Reads ``response.content``, so bound the body before calling this.
     """
     request = getattr(response, "request", None)
     method = str(getattr(request, "method", "") or "")
@@ -210,7 +215,7 @@ def error_from_response(
         "retry_after": parse_retry_after(response.headers.get("Retry-After")),
         "attempts": attempts_of(response),
     }
-    cls, why, hint = _classify(response.status_code, code, message, fields)
+    cls, why, hint = _classify(response.status_code, code, message, fields, phone_sent=phone_sent)
     error = cls(why, hint=hint, **fields)
     if isinstance(error, AlreadyRegisteredError):
         error.existing_id = existing_registration_id(body)
@@ -218,9 +223,10 @@ def error_from_response(
 
 
 def _classify(
-    status: int, code: str | None, message: str, fields: Mapping[str, Any]
+    status: int, code: str | None, message: str, fields: Mapping[str, Any], *, phone_sent: bool
 ) -> tuple[type[KaleyraError], str, str]:
     """The single status -> (error class, why, what to do) table."""
+    phone = " and the phone number" if phone_sent else ""
     detail = _detail(status, code, message, fields["attempts"])
     upper_code = (code or "").upper()
     request_id = fields["request_id"]
@@ -258,10 +264,10 @@ def _classify(
         )
     if 400 <= status < 500:
         if upper_code == "RCS904":
-            why = f"Kaleyra reported a missing or invalid field, or an unknown agent ({detail})"
+            fields_or_agent = "a missing or invalid field, or " if phone_sent else ""
+            why = f"Kaleyra reported {fields_or_agent}an unknown agent ({detail})"
             hint = (
-                "Check the agent number (the agent's service code in the Kaleyra console) "
-                "and the phone number."
+                f"Check the agent number (the agent's service code in the Kaleyra console){phone}."
             )
         elif upper_code == "RCS601":
             why = f"the RCS channel is not enabled for this Kaleyra account ({detail})"
@@ -283,7 +289,7 @@ def _classify(
             hint = "This is a bug in rcs-testers; please report it."
         else:
             why = f"Kaleyra rejected the request ({detail})"
-            hint = "Check the agent number and the phone number."
+            hint = f"Check the agent number{phone}."
         return InvalidRequestError, why, hint
     if 500 <= status < 600:
         what = {

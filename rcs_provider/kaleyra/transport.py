@@ -297,7 +297,12 @@ class Transport:
             attempts,
         )
         if not 200 <= response.status_code < 300:
-            raise error_from_response(response, action=action, secrets=(s.api_key,))
+            raise error_from_response(
+                response,
+                action=action,
+                secrets=(s.api_key,),
+                phone_sent=json is not None and "phoneno" in json,
+            )
         return response, body
 
     def _read_body(self, response: requests.Response, method: str, path: str, action: str) -> bytes:

@@ -167,6 +167,24 @@ def test_refresh_follows_the_sandbox(stack: Stack, sandbox: Any) -> None:
     assert dana[0]["status"] == "Declined"
 
 
+def test_refresh_with_run_program_reads_the_stack_files_current_api_key(
+    stack: Stack, sandbox: Any
+) -> None:
+    """The README's refresh: `--run-program` configures the provider from the stack file as
+    it is now; a plain refresh uses the settings recorded by the last `up`."""
+    stack.set_agents(agents_block({"48900": [("qa-alice", 1)]}))
+    stack.up().ok()
+    stack.run("config", "set", "--secret", "kaleyra:apiKey", "a-revoked-key").ok()
+
+    plain = stack.run("refresh", "--yes", "--skip-preview").ok()
+    assert "401" not in plain.output, "a plain refresh still uses the recorded api-key"
+    refused = stack.refresh()
+    assert refused.returncode != 0 and "rejected the api-key (401)" in refused.output
+
+    stack.run("config", "set", "--secret", "kaleyra:apiKey", sandbox.api_key).ok()
+    stack.refresh().ok()
+
+
 def test_number_registered_out_of_band_is_adopted(stack: Stack, sandbox: Any) -> None:
     existing = sandbox.add_registration("48900", phone(2))
     stack.set_agents(agents_block(BASE))
@@ -191,6 +209,9 @@ def test_destroy_warns_and_the_stack_can_be_removed(
     )
     assert warned == {(label, a) for a, ts in BASE.items() for label, _ in ts}
     assert REMOVE_WARNING in destroyed.output
+    # One warning per tester: the closing Diagnostics list names each tester once.
+    diagnostics = destroyed.output.split("Diagnostics:", 1)[1]
+    assert diagnostics.count(REMOVE_WARNING) == 5
     assert stack.testers_in_state() == []
     assert len(registered(sandbox)) == 5
     project.pulumi("stack", "rm", "dev", "--yes").ok()

@@ -1,8 +1,8 @@
 """Crash: `pulumi up` (engine, language host and provider: the whole process group, as a CI
 runner that dies) is killed with SIGKILL after some creates. The README runbook recovers:
-`pulumi cancel`, `pulumi refresh --clear-pending-creates`, `pulumi up`. Every tester ends up
-registered exactly once, including those whose register call reached the sandbox before the
-kill but never reached the state."""
+`pulumi cancel`, `pulumi refresh --run-program --clear-pending-creates`, `pulumi up`. Every
+tester ends up registered exactly once, including those whose register call reached the sandbox
+before the kill but never reached the state."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def test_kill_during_up_then_runbook_recovery(stack: Stack, sandbox: Any) -> Non
     assert locked.returncode != 0 and "pulumi cancel" in locked.output
 
     stack.run("cancel", "--yes").ok()
+    # What the runbook's step 2 is about: the creates in flight at the kill, left pending.
+    pending = stack.export()["deployment"].get("pending_operations") or []
+    assert pending and {op["type"] for op in pending} == {"creating"}
     stack.refresh("--clear-pending-creates").ok()
     stack.up().ok()
 

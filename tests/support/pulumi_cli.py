@@ -238,7 +238,9 @@ class Stack:
         return self.run("preview", *extra)
 
     def refresh(self, *extra: str) -> Result:
-        return self.run("refresh", "--yes", "--skip-preview", *extra)
+        """``pulumi refresh --run-program``, as the README advises: without it the engine
+        refreshes with the provider settings recorded by the last ``up``, not the stack file's."""
+        return self.run("refresh", "--run-program", "--yes", "--skip-preview", *extra)
 
     def destroy(self, *extra: str) -> Result:
         return self.run("destroy", "--yes", "--skip-preview", *extra)

@@ -117,10 +117,28 @@ def test_the_opt_out_turns_the_problems_into_one_warning_naming_them(tmp_path: P
 
 
 def test_an_unreadable_clear_phone_is_still_reported_without_echoing_it() -> None:
-    raw = [{"agent": "48900", "testers": [{"label": "qa-x", "phone": "REPLACE-ME 9800012345"}]}]
+    raw = [{"agent": "48900", "testers": [{"label": "qa-x", "phone": "#9800012345"}]}]
     problems, _ = clear_phone_problems(["agents[0].testers[0].phone"], raw, key=KEY, allowed=False)
     assert problems[0].startswith("agents[0].testers[0].phone: an invalid number is written")
     assert "9800012345" not in problems[0]
+
+
+def test_a_placeholder_is_left_to_the_config_model_which_names_the_same_command() -> None:
+    raw = [
+        {
+            "agent": "61200",
+            "testers": [
+                {"label": "release-manager", "phone": "REPLACE-WITH-SECRET"},
+                {"label": "qa-alice", "phone": phone_of(1)},
+            ],
+        }
+    ]
+    paths = ["agents[0].testers[0].phone", "agents[0].testers[1].phone"]
+    problems, _ = clear_phone_problems(paths, raw, key=KEY, allowed=False)
+    assert [p.split(":", 1)[0] for p in problems] == ["agents[0].testers[1].phone"]
+    _, warning = clear_phone_problems(paths, raw, key=KEY, allowed=True)
+    assert warning is not None and warning.startswith("1 phone(s) are written in clear")
+    assert clear_phone_problems(paths[:1], raw, key=KEY, allowed=False) == ([], None)
 
 
 def test_no_clear_phone_no_problem_no_warning() -> None:

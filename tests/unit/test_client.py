@@ -547,6 +547,37 @@ def test_list_error_statuses(
     assert str(info.value).startswith("Unable to list the testers of agent 48900: ")
 
 
+@pytest.mark.parametrize("list_method", ["get", "post"])
+def test_agent_not_found_on_a_list_call_does_not_mention_a_phone(
+    rsps: responses.RequestsMock, list_method: str
+) -> None:
+    reply = getattr(rsps, list_method)
+    reply(LIST_URL, json={"code": "RCS904", "message": "Agent Not Found"}, status=400)
+    with (
+        KaleyraClient(settings(list_method=list_method)) as c,
+        pytest.raises(InvalidRequestError) as info,
+    ):
+        c.list_testers(AGENT)
+    assert str(info.value) == (
+        "Unable to list the testers of agent 48900: Kaleyra reported an unknown agent "
+        "(400 RCS904: Agent Not Found). Check the agent number (the agent's service code in "
+        "the Kaleyra console)."
+    )
+
+
+def test_agent_not_found_on_a_register_call_names_agent_and_phone(
+    rsps: responses.RequestsMock, client: KaleyraClient
+) -> None:
+    rsps.post(REGISTER_URL, json={"code": "RCS904", "message": "Agent Not Found"}, status=400)
+    with pytest.raises(InvalidRequestError) as info:
+        client.register_tester(AGENT, PHONE, label="qa-alice")
+    assert str(info.value).endswith(
+        "Kaleyra reported a missing or invalid field, or an unknown agent "
+        "(400 RCS904: Agent Not Found). Check the agent number (the agent's service code in "
+        "the Kaleyra console) and the phone number."
+    )
+
+
 def test_list_via_post(rsps: responses.RequestsMock) -> None:
     rsps.post(
         LIST_URL,

@@ -125,6 +125,29 @@ def test_each_problem_names_its_path(raw: Any, expected: str) -> None:
     assert any(p.startswith(expected) or expected in p for p in found), found
 
 
+@pytest.mark.parametrize(
+    "placeholder", ["REPLACE-WITH-SECRET", "SET-WITH-CONFIG-SET-SECRET", "<number>", "TODO", "xx"]
+)
+def test_a_placeholder_phone_says_how_to_set_the_number(placeholder: str) -> None:
+    raw = [{"agent": "61200", "testers": [{"label": "release-manager", "phone": placeholder}]}]
+    with pytest.raises(FleetConfigError) as info:
+        parse_fleet(raw, source=SOURCE)
+    assert info.value.problems == [
+        f"agents[0].testers[0].phone: '{placeholder}' is a placeholder, not a number: set the "
+        "tester's number with `pulumi config set --secret --path "
+        "'rcs-testers:agents[0].testers[0].phone' '<number>'`"
+    ]
+
+
+@pytest.mark.parametrize("typo", ["+91 95300 0009O", "+91 98OOO OOO12", "919530000092#"])
+def test_a_mistyped_number_is_not_taken_for_a_placeholder(typo: str) -> None:
+    raw = [{"agent": "61200", "testers": [{"label": "qa-alice", "phone": typo}]}]
+    with pytest.raises(FleetConfigError) as info:
+        parse_fleet(raw, source=SOURCE)
+    assert "placeholder" not in info.value.problems[0]
+    assert "may only contain digits" in info.value.problems[0]
+
+
 def test_duplicates_within_an_agent_and_across_agents() -> None:
     found = problems(
         [

@@ -406,7 +406,9 @@ def test_a_change_beyond_the_daily_budget_warns_once_per_agent(
     provider.check(props(), props())  # an existing tester does not count
     err = capsys.readouterr().err
     assert err.count("warning: this change adds more than 3 new testers to agent 48900") == 1
-    assert "rcs-testers:newTesterBudget" in err
+    assert "(rcs-testers:newTesterBudget is 3; its default, 20, is Google RBM's daily limit" in err
+    assert "the testers beyond 3 may fail with 429 until tomorrow" in err
+    assert "accepts 20" not in err, "the limit in force is the configured one"
 
 
 def test_within_the_budget_no_warning(

@@ -4,6 +4,8 @@ pickled provider that carries no instance state (state holds it by reference).""
 from __future__ import annotations
 
 import pickle
+import sys
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,14 +13,18 @@ import dill
 import pytest
 import requests
 import responses
+from pulumi.dynamic import Config, ConfigureRequest
 
 from rcs_provider.kaleyra.client import KaleyraClient
 from rcs_provider.kaleyra.errors import (
     MAY_HAVE_REGISTERED_HINT,
+    AuthenticationError,
+    InvalidRequestError,
     KaleyraError,
     TransportError,
 )
 from rcs_provider.kaleyra.settings import ClientSettings
+from rcs_provider.provider import TRACEBACKS_ENV
 from rcs_provider.provider import TesterProvider as Provider
 from rcs_provider.pulumi_hints import with_pulumi_hint
 from rcs_provider.roster import PROCESS_ROSTER, Roster
@@ -44,8 +50,12 @@ def props() -> dict[str, str]:
     [
         (
             {"json": {}, "status": 401},
-            "Kaleyra rejected the api-key (401). "
-            "Set it with `pulumi config set --secret kaleyra:apiKey <key>`.",
+            "Kaleyra rejected the api-key (401). The api-key came from kaleyra:apiKey and the "
+            "account SID from kaleyra:sid; Kaleyra answers 401 to a wrong SID too. Check both: "
+            "`pulumi config set --secret kaleyra:apiKey <key>`, "
+            "`pulumi config set kaleyra:sid <account SID>`. After changing them, refresh with "
+            "`pulumi refresh --run-program` (a plain refresh uses the values of the last "
+            "`pulumi up`).",
         ),
         (
             {"body": b'{"data": {"id": ', "status": 200},
@@ -64,6 +74,55 @@ def test_register_failures_name_the_pulumi_step(
     with pytest.raises(KaleyraError) as info:
         provider.create(props())
     assert str(info.value) == f"Unable to register tester qa-alice for agent 48900: {expected}"
+
+
+@responses.activate
+def test_a_401_names_the_environment_variable_the_key_came_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KALEYRA_API_KEY", "key-from-env-123")
+    monkeypatch.delenv("KALEYRA_SID", raising=False)
+    provider = Provider(roster=Roster())
+    config = {"kaleyra:sid": "SID1", "kaleyra:pod": "in", "kaleyra:maxRetries": "0"}
+    provider.configure(ConfigureRequest(Config(config, "rcs-testers")))
+    responses.get(f"{BASE}/testersbyagent", json={}, status=401)
+
+    with pytest.raises(AuthenticationError) as info:
+        provider.read("id-1", props())
+
+    message = str(info.value)
+    assert "The api-key came from the environment variable KALEYRA_API_KEY" in message
+    assert "the account SID from kaleyra:sid" in message
+    assert "401 to a wrong SID too" in message
+    assert "export KALEYRA_API_KEY=<key>" in message
+    assert "pulumi config set --secret kaleyra:apiKey" not in message
+    assert "key-from-env-123" not in message
+
+
+@responses.activate
+def test_without_tracebacks_an_error_is_rendered_as_its_sentence_alone(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the engine prints is the dynamic provider server's ``traceback.format_exc()``."""
+    responses.get(f"{BASE}/testersbyagent", json={"code": "RCS904"}, status=400)
+    monkeypatch.delenv(TRACEBACKS_ENV)
+    monkeypatch.setattr(sys, "tracebacklimit", 0, raising=False)  # as configure() sets it
+    try:
+        provider.read("id-1", props())
+    except Exception:
+        shown = traceback.format_exc()
+    assert shown == (
+        "Unable to look up tester qa-alice in the tester list of agent 48900: Kaleyra reported "
+        "an unknown agent (400 RCS904). Check the agent number (the agent's service code in "
+        "the Kaleyra console).\n"
+    )
+
+
+@responses.activate
+def test_with_tracebacks_the_typed_error_is_kept(provider: Provider) -> None:
+    responses.get(f"{BASE}/testersbyagent", json={"code": "RCS904"}, status=400)
+    with pytest.raises(InvalidRequestError):
+        provider.read("id-1", props())
 
 
 def test_a_post_that_may_have_landed_says_to_run_pulumi_up_again() -> None:

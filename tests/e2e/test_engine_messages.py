@@ -1,0 +1,70 @@
+"""What a person reads in the engine's output when something is wrong: the provider's
+sentence without a Python class in front, a 401 that says where the api-key came from, and the
+shipped prod stack file's placeholder phone named once with the command that sets it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from typing import Any
+
+from support.fleet_data import agents_block
+from support.pulumi_cli import REPO, Project, Stack
+
+ONE_TESTER = {"48900": [("qa-alice", 1)]}
+#: A dotted Python name, as ``traceback`` writes an exception's class (``pkg.mod.Error``).
+DOTTED_CLASS = re.compile(r"\b[a-z_]+(\.[a-z_]+)+\.[A-Z]\w*(Error|Exception)\b")
+
+
+def test_a_provider_error_reads_as_its_sentence(stack: Stack, sandbox: Any) -> None:
+    stack.set_agents(agents_block(ONE_TESTER))
+    stack.run("config", "set", "--secret", "kaleyra:apiKey", "a-revoked-key").ok()
+
+    failed = stack.up()
+
+    assert failed.returncode != 0
+    assert (
+        "Unable to look up tester qa-alice in the tester list of agent 48900: Kaleyra "
+        "rejected the api-key (401). The api-key came from kaleyra:apiKey"
+    ) in failed.output
+    assert not DOTTED_CLASS.search(failed.output), DOTTED_CLASS.search(failed.output)
+    assert "AuthenticationError" not in failed.output and "Traceback" not in failed.output
+
+
+def test_a_401_with_the_key_from_the_environment_names_the_variable(
+    stack: Stack, sandbox: Any
+) -> None:
+    stack.set_agents(agents_block(ONE_TESTER))
+    stack.run("config", "rm", "kaleyra:apiKey").ok()
+    stack.project.env["KALEYRA_API_KEY"] = "a-revoked-key"
+
+    failed = stack.up()
+
+    assert failed.returncode != 0
+    assert "The api-key came from the environment variable KALEYRA_API_KEY" in failed.output
+    assert "Kaleyra answers 401 to a wrong SID too" in failed.output
+    assert "export KALEYRA_API_KEY=<key>" in failed.output
+    assert "a-revoked-key" not in failed.output
+
+
+def test_the_shipped_prod_file_names_its_placeholder_once_with_the_command(
+    project: Project, sandbox: Any
+) -> None:
+    shutil.copy(REPO / "stacks" / "Pulumi.prod.yaml", project.root / "stacks")
+    project.pulumi("stack", "init", "prod", "--secrets-provider", "passphrase").ok()
+    prod = Stack(project, "prod")
+    prod.run("config", "set", "kaleyra:baseUrl", sandbox.url).ok()  # the sandbox as the pod
+
+    previewed = prod.preview()
+
+    assert previewed.returncode != 0
+    problems = re.findall(r"stacks/Pulumi\.prod\.yaml: (agents\S+): (.*)", previewed.output)
+    assert problems == [
+        (
+            "agents[0].testers[0].phone",
+            "'REPLACE-WITH-SECRET' is a placeholder, not a number: set the tester's number with "
+            "`pulumi config set --secret --path 'rcs-testers:agents[0].testers[0].phone' "
+            "'<number>'`",
+        )
+    ]
+    assert sandbox.stats()["register_calls"] == 0 and sandbox.stats()["list_calls"] == 0

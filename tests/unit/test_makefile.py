@@ -1,0 +1,55 @@
+"""The Makefile and the README agree: every target `make help` lists is in the README, and the
+command the README shows beside `make sandbox` is the one it runs, flags passed through ARGS."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def make(*args: str) -> str:
+    """Run make in the repository and return its stdout (``-n``: print, do not run)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def help_targets() -> list[str]:
+    return re.findall(r"^\s+make (\S+)", make("help"), flags=re.MULTILINE)
+
+
+def test_help_lists_the_targets() -> None:
+    assert {"demo", "test", "sandbox", "help"} <= set(help_targets())
+
+
+@pytest.mark.parametrize("target", help_targets())
+def test_readme_names_every_target_of_make_help(target: str) -> None:
+    assert f"make {target}`" in README or f"make {target} " in README, (
+        f"`make help` lists `make {target}` but the README never mentions it"
+    )
+
+
+def sandbox_command(*args: str) -> str:
+    return make("-n", "sandbox", *args).strip().splitlines()[-1].strip()
+
+
+def test_make_sandbox_passes_args_to_the_sandbox() -> None:
+    command = sandbox_command("ARGS=--latency-ms 300 --db :memory:")
+    assert command.endswith("-m rcs_provider.sandbox --latency-ms 300 --db :memory:")
+
+
+def test_readme_shows_the_command_make_sandbox_runs() -> None:
+    assert sandbox_command() in README
