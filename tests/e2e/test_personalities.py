@@ -163,11 +163,13 @@ def test_crash_runbook_holds_without_a_list(stack: Stack, sandbox: Any) -> None:
     layout = {"48900": [(f"qa-{i}", i) for i in range(1, 13)]}
     sandbox.set_personality("no-list")
     stack.set_agents(agents_block(layout))
-    sandbox.set_faults(latency_ms=250)
+    # Every answer drips for ~3 s after its registration is stored, so the kill always
+    # lands while a stored registration is not yet in the state.
+    sandbox.set_faults(slow_body_bytes_per_sec=60)
 
     kill_up_after(stack, sandbox, created=4)
     wait_until_every_call_is_answered(sandbox)
-    sandbox.set_faults(latency_ms=0)
+    sandbox.set_faults(slow_body_bytes_per_sec=0)
     at_kill = sandbox.stats()["register_created"]
     recorded = len(stack.testers_in_state())
     assert recorded < at_kill, "some registrations reached Kaleyra but not the state"

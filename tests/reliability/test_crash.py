@@ -23,11 +23,13 @@ LAYOUT = {
 
 def test_kill_during_up_then_runbook_recovery(stack: Stack, sandbox: Any) -> None:
     stack.set_agents(agents_block(LAYOUT))
-    sandbox.set_faults(latency_ms=250)  # creates in flight at the moment of the kill
+    # Every answer drips for ~3 s after its registration is stored, so the kill always
+    # lands while a stored registration is not yet in the state.
+    sandbox.set_faults(slow_body_bytes_per_sec=60)
 
     kill_up_after(stack, sandbox, created=8)
     wait_until_every_call_is_answered(sandbox)  # requests in flight at the kill still land
-    sandbox.set_faults(latency_ms=0)
+    sandbox.set_faults(slow_body_bytes_per_sec=0)
     at_kill = sandbox.stats()["register_created"]
     recorded = len(stack.testers_in_state())
     assert recorded < at_kill <= 30, "some registrations reached Kaleyra but not the state"
