@@ -23,6 +23,7 @@ from pathlib import Path
 
 from facts import load_average
 from measure import BenchError, Run, Spread, pulumi_timed
+from profiling import Profile, profile_command
 from statesize import TesterBytes, tester_bytes
 from timeline import Timeline, timeline
 from workload import Fleet, Stack, fresh_stack, prepare_sandbox
@@ -54,6 +55,7 @@ class DailyPlan:
     added: int = 20
     repeats: int = 3
     latency_ms: int = 50
+    profile: bool = False
 
     @property
     def before(self) -> Fleet:
@@ -106,6 +108,7 @@ class DailyResult:
     zero_preview: list[Run] = field(default_factory=list)
     zero_up: list[Run] = field(default_factory=list)
     modes: dict[str, ModeRuns] = field(default_factory=dict)
+    profile: Profile | None = None
     state: TesterBytes | None = None
     checkpoint_bytes: int = 0
     load_before: str = ""
@@ -207,5 +210,13 @@ def run_daily(env: dict[str, str], sandbox: SandboxProcess, plan: DailyPlan) -> 
         for i in range(plan.repeats):
             _log(f"round {i + 1}/{plan.repeats}")
             _round((zero, big), backup, sandbox, result)
+        if plan.profile:
+            _log("profiling the change's up (engine defaults)")
+            _set_mode(big, next(iter(MODES)))
+            _declare(big, plan.after)
+            sandbox.reset(keep_registrations=True)
+            sandbox.set_faults(latency_ms=plan.latency_ms, jitter_ms=0)
+            folder = Path(scope.enter_context(tempfile.TemporaryDirectory()))
+            result.profile = profile_command(big, folder, *UP)
     result.load_after = load_average()
     return result

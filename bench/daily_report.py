@@ -9,6 +9,7 @@ from pathlib import Path
 from daily import MODES, DailyResult, ModeRuns
 from facts import Facts
 from measure import Run, Spread
+from report import _profile as profile_lines
 from results import median_cpu
 
 __all__ = ["DAILY_END", "DAILY_START", "DailyTarget", "daily_targets", "merge", "render_daily"]
@@ -176,6 +177,14 @@ def _state_lines(result: DailyResult) -> list[str]:
     ]
 
 
+def _profile_section(result: DailyResult) -> list[str]:
+    if result.profile is None:
+        return []
+    name = f"the change's `up` ({result.plan.change} new on {result.plan.before.testers})"
+    lines = profile_lines(name, result.profile)
+    return ["", *[line.replace("### ", "### Profile of ", 1) for line in lines]]
+
+
 def render_daily(result: DailyResult, facts: Facts) -> str:
     """The section, between its markers."""
     plan = result.plan
@@ -208,6 +217,7 @@ def render_daily(result: DailyResult, facts: Facts) -> str:
         *_runs_table(result),
         "",
         *_state_lines(result),
+        *_profile_section(result),
         DAILY_END,
     ]
     return "\n".join(lines)

@@ -78,13 +78,14 @@ def _sandbox_bench(quick: bool) -> tuple[list[str], int]:
 
 def _daily_plan(args: argparse.Namespace) -> DailyPlan:
     if args.quick:
-        return DailyPlan(agents=args.agents, existing=8, added=2, repeats=1)
+        return DailyPlan(agents=args.agents, existing=8, added=2, repeats=1, profile=False)
     return DailyPlan(
         agents=args.agents,
         existing=args.daily_testers,
         added=args.daily_added,
         repeats=args.repeats,
         latency_ms=args.latency_ms,
+        profile=not args.no_profile,
     )
 
 
