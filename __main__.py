@@ -6,16 +6,16 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime.config import get_config
 
-from rcs_provider.client import SANDBOX_POD
-from rcs_provider.fleet import (
+from rcs_provider.components import declare_fleet
+from rcs_provider.config import (
     ALLOW_CLEAR_PHONES_KEY,
     FleetConfigError,
     clear_phone_paths,
     clear_phone_problems,
-    declare_fleet,
     parse_fleet,
     yaml_number_problems,
 )
+from rcs_provider.kaleyra.settings import SANDBOX_POD
 
 source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
 key = f"{pulumi.get_project()}:agents"

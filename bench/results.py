@@ -1,5 +1,5 @@
 """The measured figures of one benchmark run and what follows from them: floor, ratios,
-per-tester overheads and the targets of issue 7."""
+per-tester overheads and the performance targets."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ class BenchResult:
 
 @dataclass(frozen=True)
 class Target:
-    """One target of the issue, its measured value and verdict."""
+    """One performance target, its measured value and verdict."""
 
     name: str
     measured: str

@@ -29,7 +29,7 @@ import json
 import pulumi
 from pulumi.runtime.config import get_config
 
-from rcs_provider.fleet import parse_fleet
+from rcs_provider.config import parse_fleet
 from rcs_provider.resource import RcsTester, RcsTesterArgs, tester_logical_name
 
 source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"

@@ -1,9 +1,13 @@
 """TesterProvider: the dynamic provider behind :class:`~rcs_provider.resource.RcsTester`.
 
-It translates Pulumi property dicts to :class:`~rcs_provider.client.KaleyraClient` calls and
-back. No HTTP here. Domain rules (DESIGN.md): create adopts an existing registration before it
-registers, so a retry or a crash never sends a second invitation; delete cannot deregister
-(Kaleyra has no such API) and says so loudly; phone numbers leave this module masked only.
+It translates Pulumi property dicts to :class:`~rcs_provider.kaleyra.client.KaleyraClient`
+calls and back, and is where the client's errors get Pulumi's wording. No HTTP here. Create
+adopts an existing registration before it registers, so a retry or a crash never sends a second
+invitation; delete cannot deregister (Kaleyra has no such API) and says so loudly; phone numbers
+leave this module masked only.
+
+The class is pickled by reference into every tester's state (``rcs_provider.provider.
+TesterProvider``), without instance state: it must stay importable under that name.
 """
 
 from __future__ import annotations
@@ -11,10 +15,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -26,69 +29,52 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.runtime.rpc import UNKNOWN
 
-from .client import KaleyraClient, Registration
-from .errors import (
+from .domain import (
+    DAILY_INVITATION_LIMIT,
+    mask_phone,
+    normalize_agent,
+    normalize_phone,
+    validate_label,
+)
+from .kaleyra.client import KaleyraClient
+from .kaleyra.errors import (
     AlreadyRegisteredError,
-    ConfigurationError,
     KaleyraError,
     ServerError,
     TransportError,
     UnparseableResponseError,
 )
-from .phone import mask_phone, normalize_phone
-from .roster import Roster, Sighting
-from .settings import (
+from .kaleyra.parsing import Registration, TesterRecord
+from .provider_config import (
     BUDGET_KEY,
     DEFAULT_NEW_TESTER_BUDGET,
     new_tester_budget_from_config,
     settings_from_config,
 )
+from .pulumi_hints import with_pulumi_hint
+from .roster import PROCESS_ROSTER, Roster, Sighting
 
-__all__ = ["TRACEBACKS_ENV", "ProviderError", "TesterProvider", "normalize_agent", "validate_label"]
+__all__ = ["TRACEBACKS_ENV", "ProviderError", "TesterClient", "TesterProvider"]
 
 log = logging.getLogger(__name__)
 _Op = TypeVar("_Op", bound=Callable[..., Any])
 #: Set to show full Python tracebacks in provider errors (for debugging the provider itself).
 TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
 
-#: Process-wide knowledge shared by every provider instance of this engine operation.
-ROSTER = Roster()
-
-_AGENT = re.compile(r"[0-9]{1,20}")
-_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_SEPARATORS = re.compile(r"[-._]")
-_DIGITS_ACROSS_SEPARATORS = re.compile(r"[0-9]{7,}")
 #: Gateway errors that may come back after Kaleyra registered the number.
 _AMBIGUOUS_STATUSES = frozenset({502, 504})
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 
 
-def normalize_agent(value: object) -> str:
-    """Agent number as a digit string; YAML integers are accepted, floats and booleans not."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"must be a string of digits, got {type(value).__name__}")
-    text = str(value).strip()
-    if not _AGENT.fullmatch(text):
-        raise ValueError("must be the agent's service code: digits only, e.g. 48900")
-    return text
+class TesterClient(Protocol):
+    """What the provider needs of a Kaleyra client (:class:`KaleyraClient` in production)."""
 
+    def register_tester(
+        self, agent_no: str, phoneno: str, *, label: str | None = None
+    ) -> Registration: ...
 
-def validate_label(value: object) -> str:
-    """A label names a tester in logical names and logs: 1-64 of ``A-Z a-z 0-9 . _ -``."""
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {type(value).__name__}")
-    if not _LABEL.fullmatch(value):
-        raise ValueError(
-            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a "
-            "letter or digit (no spaces, newlines or control characters)"
-        )
-    if _DIGITS_ACROSS_SEPARATORS.search(_SEPARATORS.sub("", value)):
-        raise ValueError(
-            "must not contain 7 or more digits in a row, even split by '-', '.' or '_' "
-            "(it could be a phone number, and labels appear in names and logs)"
-        )
-    return value
+    def list_testers(self, agent_no: str, *, label: str | None = None) -> list[TesterRecord]: ...
 
 
 def _explained(operation: _Op) -> _Op:
@@ -99,7 +85,9 @@ def _explained(operation: _Op) -> _Op:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return operation(*args, **kwargs)
-        except (KaleyraError, ConfigurationError, ProviderError) as err:
+        except KaleyraError as err:
+            raise with_pulumi_hint(err) from None
+        except ProviderError as err:
             raise err from None
 
     return cast(_Op, wrapper)
@@ -119,31 +107,54 @@ class TesterProvider(ResourceProvider):
 
     Inputs: ``agent_no``, ``phoneno`` (secret), ``label``. Outputs add ``registration_id``,
     ``status``, ``override_dcs_check``, ``phone_masked`` and ``adopted``.
-    Configured from the ``kaleyra:`` stack config in :meth:`configure`; holds no other state.
+    Configured from the ``kaleyra:`` stack config in :meth:`configure`, which builds the
+    client. ``client`` and ``roster`` may be handed in instead (tests); the roster defaults to
+    :data:`~rcs_provider.roster.PROCESS_ROSTER`, shared by every instance the engine unpickles
+    in this process, so that a label rename is seen as one tester.
     """
 
     serialize_as_secret_always = False
 
-    _client: KaleyraClient | None = None
+    # Class-level defaults: instances unpickled from state carry no attributes of their own.
+    _client: TesterClient | None = None
+    _roster: Roster | None = None
     _budget: int = DEFAULT_NEW_TESTER_BUDGET
+
+    def __init__(self, *, client: TesterClient | None = None, roster: Roster | None = None) -> None:
+        super().__init__()
+        if client is not None:
+            self._client = client
+        if roster is not None:
+            self._roster = roster
+
+    def __getstate__(self) -> None:
+        """Nothing of an instance goes into state: the client and roster are per process."""
+        return None
 
     # -- configuration -------------------------------------------------------------------------
 
     @_explained
     def configure(self, req: ConfigureRequest) -> None:
-        """Build the client from ``kaleyra:*`` config (errors name the key to set)."""
+        """Build the client from ``kaleyra:*`` config (errors name the key to set), unless one
+        was handed in, and read the new-tester budget."""
         if not os.environ.get(TRACEBACKS_ENV):
             # This process serves only dynamic providers; the engine prints the traceback
             # text of a failed call, and our messages are written to stand alone.
             sys.tracebacklimit = 0
-        self._client = KaleyraClient(settings_from_config(req.config.get))
+        if self._client is None:
+            self._client = KaleyraClient(settings_from_config(req.config.get))
         self._budget = new_tester_budget_from_config(req.config.get)
 
     @property
-    def client(self) -> KaleyraClient:
+    def client(self) -> TesterClient:
         if self._client is None:
             raise RuntimeError("TesterProvider used before configure(); this is a bug")
         return self._client
+
+    @property
+    def roster(self) -> Roster:
+        """What this process knows of each agent's testers (shared unless one was handed in)."""
+        return PROCESS_ROSTER if self._roster is None else self._roster
 
     # -- check / diff ------------------------------------------------------------------------
 
@@ -154,24 +165,24 @@ class TesterProvider(ResourceProvider):
         failures: list[CheckFailure] = []
         for key, normalise in _NORMALISERS:
             value = news.get(key)
-            if value == _UNKNOWN:
+            if value == UNKNOWN:
                 continue
             try:
                 inputs[key] = normalise(value)
             except (ValueError, TypeError) as err:  # PhoneNumberError is a ValueError
                 failures.append(CheckFailure(key, f"{key} {err}"))
-        if not failures and _UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
-            ROSTER.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
+        if not failures and UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
+            self.roster.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
             if not olds:
                 self._count_new(inputs["agent_no"], inputs["phoneno"])
         return CheckResult(inputs, failures)
 
     def _count_new(self, agent: str, phone: str) -> None:
         """Warn once per agent when a change adds more testers than the daily budget."""
-        if ROSTER.note_new(agent, phone) == self._budget + 1:
+        if self.roster.note_new(agent, phone) == self._budget + 1:
             _warn(
                 f"this change adds more than {self._budget} new testers to agent {agent}; "
-                f"Google RBM (behind Kaleyra) accepts {DEFAULT_NEW_TESTER_BUDGET} new tester "
+                f"Google RBM (behind Kaleyra) accepts {DAILY_INVITATION_LIMIT} new tester "
                 "invitations per agent per day, so the rest may fail with 429 until tomorrow. "
                 f"Split the change over several days, or raise {BUDGET_KEY} if your quota is "
                 "higher."
@@ -215,7 +226,7 @@ class TesterProvider(ResourceProvider):
             return self._adopt_after(
                 agent, phone, label, props, action, f"the outcome is unknown ({err.why})"
             )
-        ROSTER.record(agent, phone, Sighting(registration.id, "Unverified"))
+        self.roster.record(agent, phone, Sighting(registration.id, "Unverified"))
         return self._result(props, registration.id, "Unverified", registration=registration)
 
     def _adopt_after(
@@ -231,7 +242,7 @@ class TesterProvider(ResourceProvider):
         return self._result(props, known.id, known.status, adopted=True)
 
     def _lookup(self, agent: str, phone: str, label: str, *, fresh: bool) -> Sighting | None:
-        return ROSTER.lookup(
+        return self.roster.lookup(
             agent,
             phone,
             lambda a: self.client.list_testers(a, label=label),
@@ -264,7 +275,9 @@ class TesterProvider(ResourceProvider):
         if not agent or not phone:
             return ReadResult(id_, props)
         try:
-            testers = ROSTER.testers(agent, lambda a: self.client.list_testers(a, label=str(label)))
+            testers = self.roster.testers(
+                agent, lambda a: self.client.list_testers(a, label=str(label))
+            )
         except UnparseableResponseError as err:
             _warn(f"{err} Kept tester {label} of agent {agent} as recorded in state.")
             return ReadResult(id_, props)
@@ -299,7 +312,7 @@ class TesterProvider(ResourceProvider):
         agent, phone, label = props.get("agent_no"), props.get("phoneno"), props.get("label")
         masked = mask_phone(phone) if isinstance(phone, str) and phone else "unknown number"
         if isinstance(agent, str) and isinstance(phone, str):
-            still = ROSTER.claimed_by(agent, phone)
+            still = self.roster.claimed_by(agent, phone)
             if still is not None:
                 log.info("tester %s of agent %s is still declared as %s", label, agent, still)
                 return
@@ -320,7 +333,7 @@ _NORMALISERS: tuple[tuple[str, Callable[[object], str]], ...] = (
 
 def _same_identity(key: str, old: object, new: object) -> bool:
     """Whether two values of ``agent_no`` or ``phoneno`` name the same thing once normalised."""
-    if new == _UNKNOWN:
+    if new == UNKNOWN:
         return False
     try:
         if key == "agent_no":

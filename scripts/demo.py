@@ -20,8 +20,8 @@ from typing import Any
 
 import requests
 
+from rcs_provider.kaleyra.settings import SANDBOX_BASE_URL
 from rcs_provider.sandbox import running_sandbox
-from rcs_provider.settings import SANDBOX_BASE_URL
 
 REPO = Path(__file__).resolve().parents[1]
 STATE = REPO / ".pulumi-state"

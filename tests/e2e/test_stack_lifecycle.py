@@ -1,4 +1,4 @@
-"""The ten end-to-end scenarios of the stack-config issue: the real engine, the sandbox on
+"""Ten end-to-end scenarios of the stack config: the real engine, the sandbox on
 loopback, a temporary file backend. Each checks Pulumi's result and the sandbox's record."""
 
 from __future__ import annotations

@@ -23,10 +23,11 @@ import pytest
 import requests
 import trustme
 
-import rcs_provider.client as client_module
-from rcs_provider.client import CONFIG_KEYS, ClientSettings, KaleyraClient
-from rcs_provider.errors import ConfigurationError, TransportError
-from rcs_provider.settings import settings_from_config
+import rcs_provider.kaleyra.transport as transport_module
+from rcs_provider.kaleyra.client import KaleyraClient
+from rcs_provider.kaleyra.errors import ConfigurationError, TransportError
+from rcs_provider.kaleyra.settings import CONFIG_KEYS, ClientSettings
+from rcs_provider.provider_config import settings_from_config
 from support.fleet_data import agents_block, formatted, phone
 from support.pulumi_cli import Stack
 
@@ -205,7 +206,7 @@ def env_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE...) is consulted as it would be in production.
     Proxies are cleared so nothing leaves the machine."""
     if request.param == "real-pod":
-        monkeypatch.setattr(client_module, "_is_loopback", lambda _host: False)
+        monkeypatch.setattr(transport_module, "is_loopback", lambda _host: False)
         for name in PROXY_VARS:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("NO_PROXY", "*")
@@ -282,7 +283,7 @@ def test_unreadable_ca_bundle_is_a_transport_error(
     tls_server: TlsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """REQUESTS_CA_BUNDLE naming a missing file (real pod): refused, as a TransportError."""
-    monkeypatch.setattr(client_module, "_is_loopback", lambda _host: False)
+    monkeypatch.setattr(transport_module, "is_loopback", lambda _host: False)
     for name in PROXY_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "*")

@@ -23,17 +23,9 @@ import responses
 from responses import matchers
 
 from rcs_provider import __version__
-from rcs_provider.client import (
-    CONFIG_KEYS,
-    DEFAULT_LIST_PATH,
-    DEFAULT_REGISTER_PATH,
-    POD_BASE_URLS,
-    ClientSettings,
-    KaleyraClient,
-    Registration,
-    TesterRecord,
-)
-from rcs_provider.errors import (
+from rcs_provider.domain import PhoneNumberError
+from rcs_provider.kaleyra.client import KaleyraClient
+from rcs_provider.kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
     ConfigurationError,
@@ -44,7 +36,14 @@ from rcs_provider.errors import (
     TransportError,
     UnparseableResponseError,
 )
-from rcs_provider.phone import PhoneNumberError
+from rcs_provider.kaleyra.parsing import Registration, TesterRecord
+from rcs_provider.kaleyra.settings import (
+    CONFIG_KEYS,
+    DEFAULT_LIST_PATH,
+    DEFAULT_REGISTER_PATH,
+    POD_BASE_URLS,
+    ClientSettings,
+)
 
 API_KEY = "SECRET-KEY-123456789abcdef"
 PHONE = "919530000092"
@@ -199,7 +198,7 @@ def test_register_malformed_json(rsps: responses.RequestsMock, client: KaleyraCl
     assert str(info.value) == (
         "Unable to register tester qa-alice for agent 48900: Kaleyra answered 200 with a body "
         "that is not JSON. The tester may or may not be registered; check the agent's testers "
-        "in the Kaleyra console, then run `pulumi up` again (it adopts an existing registration)."
+        "in the Kaleyra console before registering again."
     )
 
 
@@ -283,7 +282,7 @@ def test_register_without_label_shows_masked_phone(
         client.register_tester(AGENT, PHONE)
     assert str(info.value) == (
         "Unable to register tester 91953XXXXX92 for agent 48900: Kaleyra rejected the api-key "
-        "(401). Set it with `pulumi config set --secret kaleyra:apiKey <key>`."
+        "(401). Set kaleyra:apiKey to the account's api-key."
     )
 
 
@@ -322,8 +321,8 @@ def test_redirect_is_not_followed(rsps: responses.RequestsMock, client: KaleyraC
             requests.exceptions.ReadTimeout(),
             "POST",
             "Unable to register tester qa-alice for agent 48900: rcs-api.in.kaleyra.io did not "
-            "answer within the 30s read timeout. The registration may have reached Kaleyra; run "
-            "`pulumi up` again, which checks the agent's tester list before registering again.",
+            "answer within the 30s read timeout. The registration may have reached Kaleyra; "
+            "check the agent's tester list before registering again.",
         ),
         (
             requests.exceptions.ReadTimeout(),
@@ -618,9 +617,9 @@ def test_base_url_resolution(pod: str | None, base_url: str | None, expected: st
 @pytest.mark.parametrize(
     ("overrides", "key", "fragment"),
     [
-        ({"pod": "sandbox"}, "kaleyra:baseUrl", "pulumi config set kaleyra:baseUrl"),
-        ({"pod": "eu"}, "kaleyra:pod", "use one of in, na, sandbox"),
-        ({"pod": None}, "kaleyra:pod", "set kaleyra:pod to one of in, na, sandbox"),
+        ({"pod": "sandbox"}, "kaleyra:baseUrl", "needs a base URL"),
+        ({"pod": "eu"}, "kaleyra:pod", "must be one of in, na, sandbox"),
+        ({"pod": None}, "kaleyra:pod", "set it to one of in, na, sandbox, or set kaleyra:baseUrl"),
         ({"base_url": "http://rcs-api.in.kaleyra.io"}, "kaleyra:baseUrl", "loopback"),
         ({"base_url": "http://10.0.0.1:8080"}, "kaleyra:baseUrl", "not 10.0.0.1"),
         ({"base_url": "http://localhost.evil.example"}, "kaleyra:baseUrl", "loopback"),
@@ -629,8 +628,8 @@ def test_base_url_resolution(pod: str | None, base_url: str | None, expected: st
         ({"base_url": "https://u:p@rcs-api.in.kaleyra.io"}, "kaleyra:baseUrl", "credentials"),
         ({"base_url": "https://rcs-api.in.kaleyra.io/?x=1"}, "kaleyra:baseUrl", "query"),
         ({"base_url": "https://rcs-api.in.kaleyra.io:99999"}, "kaleyra:baseUrl", "port"),
-        ({"sid": " "}, "kaleyra:sid", "is empty"),
-        ({"api_key": ""}, "kaleyra:apiKey", "pulumi config set --secret kaleyra:apiKey"),
+        ({"sid": " "}, "kaleyra:sid", "is not set"),
+        ({"api_key": ""}, "kaleyra:apiKey", "is not set"),
         ({"api_key": "abc def"}, "kaleyra:apiKey", "cannot be sent in a header"),
         ({"api_key": "abc\r\nX-Evil: 1"}, "kaleyra:apiKey", "cannot be sent in a header"),
         ({"register_path": "v1/register"}, "kaleyra:registerPath", "must start with '/'"),
@@ -660,8 +659,7 @@ def test_sandbox_without_base_url_text() -> None:
     with pytest.raises(ConfigurationError) as info:
         settings(pod="sandbox")
     assert str(info.value) == (
-        "kaleyra:baseUrl: pod 'sandbox' needs a base URL; set it with "
-        "`pulumi config set kaleyra:baseUrl http://127.0.0.1:<port>`"
+        "kaleyra:baseUrl: is not set: pod 'sandbox' needs a base URL (http://127.0.0.1:<port>)"
     )
 
 
@@ -679,9 +677,9 @@ def test_every_problem_is_listed() -> None:
         settings(sid="", connect_timeout=0, list_method="PUT")
     assert info.value.key == "kaleyra:sid"
     assert str(info.value) == (
-        "kaleyra:sid: is empty; set it with `pulumi config set kaleyra:sid <sid>`; "
-        "kaleyra:listMethod: must be GET or POST; "
-        "kaleyra:connectTimeout: must be a positive number of seconds"
+        "kaleyra:sid: is not set; "
+        "kaleyra:listMethod: must be GET or POST, got 'PUT'; "
+        "kaleyra:connectTimeout: must be a positive number of seconds, got 0"
     )
 
 
@@ -703,7 +701,7 @@ def test_settings_defaults_and_repr() -> None:
 
 def test_session_is_safe_by_construction() -> None:
     with KaleyraClient(settings()) as c:
-        session = c._session
+        session = c._transport._session
         adapter = session.get_adapter(BASE)
         retry = adapter.max_retries
         assert session.trust_env is True
@@ -716,7 +714,7 @@ def test_session_is_safe_by_construction() -> None:
         assert adapter._pool_maxsize >= 8
         assert repr(c) == "KaleyraClient(base_url='https://rcs-api.in.kaleyra.io')"
     with KaleyraClient(settings(base_url="http://127.0.0.1:1")) as c:
-        assert c._session.trust_env is False  # env proxies never see loopback traffic
+        assert c._transport._session.trust_env is False  # env proxies never see loopback traffic
 
 
 def test_logs_method_path_status(
@@ -1161,8 +1159,7 @@ def test_dropped_connection_post_is_not_resent(serve: Callable[..., ScriptedServ
     assert re.fullmatch(
         rf"Unable to register tester qa-alice for agent 48900: the connection to {host} failed "
         r"\((connection reset|connection closed without a response)\)\. The registration may "
-        r"have reached Kaleyra; run `pulumi up` again, which checks the agent's tester list "
-        r"before registering again\.",
+        r"have reached Kaleyra; check the agent's tester list before registering again\.",
         str(info.value),
     )
     server.steps.clear()

@@ -8,7 +8,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from rcs_provider.fleet import AgentSpec, TesterSpec, declare_fleet
+from rcs_provider.components import declare_fleet
+from rcs_provider.config import AgentSpec, TesterSpec
 
 
 class Mocks(pulumi.runtime.Mocks):

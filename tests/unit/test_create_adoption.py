@@ -4,14 +4,13 @@ create must look the number up again and adopt it, with exactly one POST and no 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
-from rcs_provider.provider import ROSTER, ProviderError, TesterProvider
+from rcs_provider.provider import ProviderError, TesterProvider
+from rcs_provider.roster import Roster
 
 PHONE = "919530000092"
 AGENT = "48900"
@@ -29,17 +28,10 @@ def tester_list(*phones: str) -> dict[str, object]:
     return {"code": "RCS903", "data": {"testers": testers}}
 
 
-@pytest.fixture(autouse=True)
-def fresh_roster() -> Iterator[None]:
-    ROSTER.clear()
-    yield
-    ROSTER.clear()
-
-
 @pytest.fixture
 def provider() -> TesterProvider:
     config = {"kaleyra:sid": "SID1", "kaleyra:apiKey": "k" * 16, "kaleyra:pod": "in"}
-    provider = TesterProvider()
+    provider = TesterProvider(roster=Roster())
     provider.configure(ConfigureRequest(Config(config, "rcs-testers")))
     return provider
 

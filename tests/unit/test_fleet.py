@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider.fleet import (
-    MAX_TESTERS_PER_AGENT,
-    AgentSpec,
-    FleetConfigError,
-    TesterSpec,
-    parse_fleet,
-)
+from rcs_provider.config import AgentSpec, FleetConfigError, TesterSpec, parse_fleet
+from rcs_provider.domain import MAX_TESTERS_PER_AGENT
 from rcs_provider.resource import tester_logical_name
 
 SOURCE = "stacks/Pulumi.prod.yaml"
@@ -224,7 +221,7 @@ def test_logical_name() -> None:
 
 
 def test_unquoted_numbers_that_yaml_would_change_are_refused(tmp_path: Any) -> None:
-    from rcs_provider.fleet import yaml_number_problems
+    from rcs_provider.config import yaml_number_problems
 
     stack = tmp_path / "Pulumi.dev.yaml"
     stack.write_text(
@@ -276,7 +273,7 @@ def test_huge_integers_are_a_config_problem() -> None:
     "text", ["48 900", "4 8", "qa", "+91 98000 00001", "+919800000001", "48900", "0", "-48900"]
 )
 def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> None:
-    from rcs_provider.fleet import yaml_number_problems
+    from rcs_provider.config import yaml_number_problems
 
     stack = tmp_path / "s.yaml"
     stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
@@ -287,8 +284,18 @@ def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> N
     "text", ["04890", "0xBEEF", "0o17", "0b101", "48900.0", "4.89e4", "48_900", ".5", "1e5"]
 )
 def test_plain_scalars_yaml_changes_are_flagged(tmp_path: Any, text: str) -> None:
-    from rcs_provider.fleet import yaml_number_problems
+    from rcs_provider.config import yaml_number_problems
 
     stack = tmp_path / "s.yaml"
     stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
     assert len(yaml_number_problems(stack, "k")) == 1
+
+
+def test_config_parsing_loads_neither_pulumi_nor_http() -> None:
+    """The config model is pure: parsing a stack's testers imports no Pulumi and no HTTP."""
+    code = (
+        "import sys; import rcs_provider.config; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'requests', 'urllib3'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

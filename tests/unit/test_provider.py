@@ -5,25 +5,25 @@ update, delete (warning, renamed label). A fake client stands in for HTTP."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from rcs_provider.client import Registration
-from rcs_provider.client import TesterRecord as Record
-from rcs_provider.errors import (
+from rcs_provider.kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
     ConfigurationError,
     TransportError,
     UnparseableResponseError,
 )
-from rcs_provider.provider import ROSTER, ProviderError
+from rcs_provider.kaleyra.parsing import Registration
+from rcs_provider.kaleyra.parsing import TesterRecord as Record
+from rcs_provider.provider import ProviderError
 from rcs_provider.provider import TesterProvider as Provider
+from rcs_provider.roster import Roster
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker, as it arrives
 PHONE = "919800000001"
 
 
@@ -60,11 +60,10 @@ class FakeClient:
         return Registration(new_id, phoneno, agent_no, False, "RCS902", "sent")
 
 
-@pytest.fixture(autouse=True)
-def fresh_roster() -> Iterator[None]:
-    ROSTER.clear()
-    yield
-    ROSTER.clear()
+@pytest.fixture
+def roster() -> Roster:
+    """This test's process-wide view: every provider of one test shares it, as in the engine."""
+    return Roster()
 
 
 @pytest.fixture
@@ -73,10 +72,8 @@ def fake() -> FakeClient:
 
 
 @pytest.fixture
-def provider(fake: FakeClient) -> Provider:
-    p = Provider()
-    p._client = fake  # type: ignore[assignment]
-    return p
+def provider(fake: FakeClient, roster: Roster) -> Provider:
+    return Provider(client=fake, roster=roster)
 
 
 def props(label: str = "qa-alice", phone: str = PHONE, agent: str = "48900") -> dict[str, Any]:
@@ -111,9 +108,11 @@ def test_configure_without_credentials_names_the_keys(monkeypatch: pytest.Monkey
     with pytest.raises(ConfigurationError) as info:
         Provider().configure(ConfigureRequest(Config({}, "rcs-testers")))
     text = str(info.value)
-    assert "kaleyra:sid is not set: `pulumi config set kaleyra:sid <account SID>`" in text
+    assert (
+        "kaleyra:sid: is not set; set it with `pulumi config set kaleyra:sid <account SID>`" in text
+    )
     assert "`pulumi config set --secret kaleyra:apiKey <key>`" in text
-    assert "kaleyra:pod is not set" in text
+    assert "kaleyra:pod: is not set" in text
 
 
 def test_client_before_configure_is_a_clear_bug() -> None:

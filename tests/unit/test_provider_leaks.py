@@ -12,8 +12,8 @@ import pytest
 import responses
 from pulumi.dynamic import Config, ConfigureRequest
 
-from rcs_provider.provider import ROSTER
 from rcs_provider.provider import TesterProvider as Provider
+from rcs_provider.roster import Roster
 
 API_KEY = "SECRET-KEY-abcdef0123456789"
 PHONE = "919530000092"
@@ -26,8 +26,7 @@ ECHO = {
 
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
-    ROSTER.clear()
-    p = Provider()
+    p = Provider(roster=Roster())
     p.configure(
         ConfigureRequest(
             Config(
@@ -42,7 +41,6 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
         )
     )
     yield p
-    ROSTER.clear()
 
 
 def props() -> dict[str, Any]:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.client import DEFAULT_LIST_PATH
-from rcs_provider.errors import ConfigurationError
-from rcs_provider.settings import SANDBOX_BASE_URL, settings_from_config
+from rcs_provider.kaleyra.errors import ConfigurationError
+from rcs_provider.kaleyra.settings import DEFAULT_LIST_PATH, SANDBOX_BASE_URL
+from rcs_provider.provider_config import settings_from_config
 
 
 def getter(values: dict[str, Any]) -> Any:
@@ -80,31 +80,37 @@ def test_every_problem_is_reported_at_once() -> None:
     text = str(info.value)
     assert text.startswith("Unable to configure the Kaleyra provider:")
     for part in (
-        "kaleyra:sid is not set: `pulumi config set kaleyra:sid <account SID>` "
+        "kaleyra:sid: is not set; set it with `pulumi config set kaleyra:sid <account SID>` "
         "(or export KALEYRA_SID)",
-        "kaleyra:apiKey is not set: `pulumi config set --secret kaleyra:apiKey <key>`",
-        "kaleyra:pod must be one of in, na, sandbox, got 'eu'",
-        "kaleyra:readTimeout must be a number of seconds, got 'soon'",
-        "kaleyra:maxRetries must be positive, got -1",
-        "kaleyra:listMethod must be GET or POST, got 'PUT'",
+        "kaleyra:apiKey: is not set; set it with `pulumi config set --secret kaleyra:apiKey <key>`",
+        "kaleyra:pod: must be one of in, na, sandbox, got 'eu'",
+        "kaleyra:readTimeout: must be a number of seconds, got 'soon'",
+        "kaleyra:maxRetries: must be a whole number, 0 or more, got -1",
+        "kaleyra:listMethod: must be GET or POST, got 'PUT'; set it with "
+        "`pulumi config set kaleyra:listMethod GET`",
     ):
         assert part in text
     assert info.value.key == "kaleyra:sid"
 
 
 def test_missing_pod_and_base_url() -> None:
-    with pytest.raises(ConfigurationError, match="kaleyra:pod is not set"):
+    with pytest.raises(ConfigurationError, match="kaleyra:pod: is not set"):
         settings_from_config(getter({"kaleyra:sid": "S", "kaleyra:apiKey": "K"}), environ={})
 
 
 def test_non_string_values_are_refused() -> None:
-    with pytest.raises(ConfigurationError, match="kaleyra:sid must be a string, got int"):
+    with pytest.raises(ConfigurationError, match="kaleyra:sid: must be a string, got int"):
         settings_from_config(getter({**BASE, "kaleyra:sid": 12}), environ={})
 
 
 def test_ranges_are_checked_once_by_client_settings() -> None:
-    """settings.py parses; ClientSettings owns the ranges and the defaults."""
+    """ClientSettings owns the ranges and the defaults; the provider adds the command."""
     s = settings_from_config(getter({**BASE, "kaleyra:backoffFactor": "0"}), environ={})
     assert s.backoff_factor == 0 and s.read_timeout == 30.0
-    with pytest.raises(ConfigurationError, match="kaleyra:readTimeout: must be a positive number"):
+    with pytest.raises(ConfigurationError) as info:
         settings_from_config(getter({**BASE, "kaleyra:readTimeout": "0"}), environ={})
+    assert str(info.value) == (
+        "Unable to configure the Kaleyra provider:\n"
+        "  - kaleyra:readTimeout: must be a positive number of seconds, got 0.0; set it with "
+        "`pulumi config set kaleyra:readTimeout 30`"
+    )

@@ -1,26 +1,32 @@
-"""Typed errors for the Kaleyra API and the one function that maps a response to an error.
+"""The Kaleyra client's errors: one root, :class:`KaleyraError`, the subtree under it, and the
+one table that maps a response's status to an error.
 
-Every :class:`KaleyraError` reads ``Unable to <action>: <why>. <what to do>``. Messages
-never carry the api-key or a full phone number: server text is scrubbed with
-:func:`~rcs_provider.phone.redact_digits` and the api-key sent with the request.
+Every error reads ``Unable to <action>: <why>. <what to do>``. Messages never carry the api-key
+or a full phone number: server text is scrubbed with :func:`~rcs_provider.domain.redact_digits`
+and the api-key sent with the request. Hints name settings by their ``kaleyra:`` keys and say
+nothing of how they are set (that is the caller's business).
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 import math
 import re
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
+from ..domain import DAILY_INVITATION_LIMIT, redact_digits
+from .parsing import extract_code_and_message, load_json
 
-from .phone import redact_digits
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
+    "MAY_HAVE_REGISTERED_HINT",
+    "REJECTED_KEY_HINT",
+    "UNCONFIRMED_REGISTRATION_HINT",
     "AlreadyRegisteredError",
     "AuthenticationError",
     "ConfigurationError",
@@ -30,29 +36,30 @@ __all__ = [
     "ServerError",
     "TransportError",
     "UnparseableResponseError",
+    "attempts_of",
     "error_from_response",
-    "extract_code_and_message",
     "format_seconds",
     "parse_retry_after",
 ]
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-kaleyra-request-id", "request-id", "x-amzn-requestid")
-_MAX_MESSAGE_CHARS = 200
-_KALEYRA_CODE = re.compile(r"[A-Za-z]+[0-9]+")
 _REQUEST_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:/=+\-]")
 _SUPPORT_HINT = "Retry later; if it persists, contact Kaleyra support"
 
-
-class ConfigurationError(ValueError):
-    """A client setting is invalid; ``key`` names the config key (e.g. ``kaleyra:baseUrl``)."""
-
-    def __init__(self, message: str, *, key: str) -> None:
-        super().__init__(message)
-        self.key = key
+#: Hints whose next step depends on the tool driving the client (which may reword them).
+REJECTED_KEY_HINT = "Set kaleyra:apiKey to the account's api-key."
+MAY_HAVE_REGISTERED_HINT = (
+    "The registration may have reached Kaleyra; check the agent's tester list before "
+    "registering again."
+)
+UNCONFIRMED_REGISTRATION_HINT = (
+    "The tester may or may not be registered; check the agent's testers in the Kaleyra "
+    "console before registering again."
+)
 
 
 class KaleyraError(Exception):
-    """A Kaleyra API call failed.
+    """The root of the client's errors: a Kaleyra API call failed, or could not be made.
 
     Attributes: ``status`` (HTTP status or ``None``), ``code`` (Kaleyra code such as
     ``"RCS904"``), ``message`` (Kaleyra's message, redacted), ``method``, ``path`` (no
@@ -112,6 +119,27 @@ def _rebuild(cls: type[KaleyraError], state: dict[str, Any]) -> KaleyraError:
     return err
 
 
+class ConfigurationError(KaleyraError, ValueError):
+    """A client setting is invalid. ``problems`` lists each as (config key, what is wrong);
+    ``key`` is the first key (e.g. ``kaleyra:baseUrl``)."""
+
+    def __init__(self, message: str, *, key: str, problems: Sequence[tuple[str, str]] = ()) -> None:
+        self.key = key
+        self.problems = list(problems) or [(key, message)]
+        super().__init__(message, action="configure the Kaleyra client")
+        self.why = message
+        self.args = (message,)
+
+    @classmethod
+    def of(cls, problems: Sequence[tuple[str, str]]) -> ConfigurationError:
+        """One error listing ``problems``, as ``<key>: <what is wrong>; ...``."""
+        text = "; ".join(f"{key}: {message}" for key, message in problems)
+        return cls(text, key=problems[0][0], problems=problems)
+
+    def _text(self) -> str:
+        return self.why
+
+
 class AuthenticationError(KaleyraError):
     """401/403: the api-key is missing, wrong, or lacks permission."""
 
@@ -164,7 +192,7 @@ def error_from_response(
     url = str(getattr(request, "url", None) or response.url or "")
     path = urlsplit(url).path
     hidden = [*secrets, _header(getattr(request, "headers", None), "api-key") or ""]
-    code, message = extract_code_and_message(_json_body(response), secrets=hidden)
+    code, message = extract_code_and_message(load_json(response.content or b"null"), secrets=hidden)
     fields: dict[str, Any] = {
         "action": action,
         "status": response.status_code,
@@ -174,7 +202,7 @@ def error_from_response(
         "path": path,
         "request_id": _request_id(response.headers, hidden),
         "retry_after": parse_retry_after(response.headers.get("Retry-After")),
-        "attempts": _attempts(response),
+        "attempts": attempts_of(response),
     }
     cls, why, hint = _classify(response.status_code, code, message, fields)
     return cls(why, hint=hint, **fields)
@@ -192,7 +220,7 @@ def _classify(
         return (
             AuthenticationError,
             "Kaleyra rejected the api-key (401)",
-            "Set it with `pulumi config set --secret kaleyra:apiKey <key>`.",
+            REJECTED_KEY_HINT,
         )
     if status == 403:
         return (
@@ -214,7 +242,8 @@ def _classify(
         return (
             RateLimitedError,
             f"Kaleyra is throttling requests ({detail}); the agent may have used its daily "
-            "tester invitation quota (Google RBM allows 20 new testers per agent per day)",
+            "tester invitation quota (Google RBM allows "
+            f"{DAILY_INVITATION_LIMIT} new testers per agent per day)",
             f"Retry {when}; if the daily quota is used up, retry tomorrow or spread new "
             "testers over several days.",
         )
@@ -269,71 +298,6 @@ def _detail(status: int, code: str | None, message: str, attempts: int) -> str:
     return f"{text}; after {attempts} attempts" if attempts > 1 else text
 
 
-def extract_code_and_message(body: Any, *, secrets: Iterable[str] = ()) -> tuple[str | None, str]:
-    """Kaleyra's code (as ``str``) and message (redacted, shortened) from a parsed JSON body."""
-    hidden = list(secrets)
-    code = _find_code(body)
-    message = _clean_message(_find_message(body), hidden)
-    return (_clean_message(code, hidden) or None) if code else None, message
-
-
-def _json_body(response: requests.Response) -> Any:
-    try:
-        return json.loads(response.content or b"null")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
-def _dig(body: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(body, Mapping):
-            return None
-        body = body.get(key)
-    return body
-
-
-def _find_code(body: Any) -> str | None:
-    """First Kaleyra-looking code ("RCS904"), else the first code of any form."""
-    found: list[str] = []
-    for keys in (("code",), ("error", "code"), ("data", "error", "error_code"), ("error_code",)):
-        value = _dig(body, *keys)
-        if isinstance(value, bool) or value is None:
-            continue
-        if isinstance(value, int | str) and str(value).strip():
-            found.append(str(value).strip()[:40])
-    for value in found:
-        if _KALEYRA_CODE.fullmatch(value):
-            return value
-    return found[0] if found else None
-
-
-def _find_message(body: Any) -> str:
-    if isinstance(body, str):
-        return body
-    for keys in (
-        ("error", "message"),
-        ("data", "error", "error_message"),
-        ("error", "error_message"),
-        ("message",),
-        ("error",),
-        ("error_description",),
-    ):
-        value = _dig(body, *keys)
-        if isinstance(value, str) and value.strip():
-            return value
-    return ""
-
-
-def _clean_message(message: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "[redacted]")
-    message = " ".join(redact_digits(message).split())
-    if len(message) > _MAX_MESSAGE_CHARS:
-        message = message[: _MAX_MESSAGE_CHARS - 3] + "..."
-    return message.rstrip(". ")
-
-
 def _header(headers: Any, name: str) -> str | None:
     if headers is None:
         return None
@@ -374,7 +338,8 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _attempts(response: requests.Response) -> int:
+def attempts_of(response: requests.Response) -> int:
+    """How many attempts urllib3 made for ``response`` (1 when it was not retried)."""
     retries = getattr(getattr(response, "raw", None), "retries", None)
     history = getattr(retries, "history", None)
     return len(history) + 1 if isinstance(history, tuple) else 1

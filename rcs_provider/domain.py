@@ -1,7 +1,8 @@
-"""Phone number normalisation, validation and masking.
+"""The rules of the domain, shared by stack-config parsing and the provider.
 
-Phone numbers are personal data: every message built here shows them masked
-(``91953XXXXX92``), never in full.
+Phone numbers (normalise, validate, mask), agent numbers and tester labels, and the limits
+Google RBM (behind Kaleyra) sets. Phone numbers are personal data: every message built here
+shows them masked (``91953XXXXX92``), never in full. No Pulumi and no HTTP here.
 """
 
 from __future__ import annotations
@@ -10,10 +11,26 @@ import re
 
 import phonenumbers
 
-__all__ = ["PhoneNumberError", "mask_phone", "normalize_phone", "redact_digits"]
+__all__ = [
+    "DAILY_INVITATION_LIMIT",
+    "MAX_TESTERS_PER_AGENT",
+    "PHONE_TEXT",
+    "PhoneNumberError",
+    "mask_phone",
+    "normalize_agent",
+    "normalize_phone",
+    "redact_digits",
+    "validate_label",
+]
 
-# ASCII digits only: ``\d`` would also accept Arabic-Indic or fullwidth digits.
-_FORMATTED = re.compile(r"\(?\+?[0-9 .()\-]+")
+#: Google RBM accepts this many new tester invitations per agent per day.
+DAILY_INVITATION_LIMIT = 20
+#: Google RBM allows this many testers per agent in total.
+MAX_TESTERS_PER_AGENT = 200
+
+#: A phone number as people write it: ASCII digits only (``\d`` would also accept
+#: Arabic-Indic or fullwidth digits), an optional leading ``+`` or ``(+``, separators.
+PHONE_TEXT = re.compile(r"\(?\+?[0-9 .()\-]+")
 _NON_DIGITS = re.compile(r"[^0-9]")
 _MIN_DIGITS = 7
 _MAX_DIGITS = 15  # E.164
@@ -45,7 +62,7 @@ def normalize_phone(value: str | int) -> str:
     text = str(value).strip()
     if not text:
         raise PhoneNumberError(f"phone number is empty; {_HOW_TO_WRITE}")
-    if not _FORMATTED.fullmatch(text):
+    if not PHONE_TEXT.fullmatch(text):
         raise PhoneNumberError(
             "phone number may only contain digits 0-9, spaces, dashes, dots, parentheses "
             f"and a leading '+'; {_HOW_TO_WRITE}"
@@ -107,3 +124,36 @@ def redact_digits(text: str) -> str:
         return mask_phone(run) if count >= _MIN_DIGITS else run
 
     return _PHONE_LIKE_RUN.sub(_mask, text)
+
+
+_AGENT = re.compile(r"[0-9]{1,20}")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_LABEL_SEPARATORS = re.compile(r"[-._]")
+_DIGIT_RUN = re.compile(r"[0-9]{7,}")
+
+
+def normalize_agent(value: object) -> str:
+    """Agent number as a digit string; YAML integers are accepted, floats and booleans not."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"must be a string of digits, got {type(value).__name__}")
+    text = str(value).strip()
+    if not _AGENT.fullmatch(text):
+        raise ValueError("must be the agent's service code: digits only, e.g. 48900")
+    return text
+
+
+def validate_label(value: object) -> str:
+    """A label names a tester in logical names and logs: 1-64 of ``A-Z a-z 0-9 . _ -``."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {type(value).__name__}")
+    if not _LABEL.fullmatch(value):
+        raise ValueError(
+            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit (no spaces, newlines or control characters)"
+        )
+    if _DIGIT_RUN.search(_LABEL_SEPARATORS.sub("", value)):
+        raise ValueError(
+            "must not contain 7 or more digits in a row, even split by '-', '.' or '_' "
+            "(it could be a phone number, and labels appear in names and logs)"
+        )
+    return value

@@ -1,0 +1,291 @@
+"""The stack's testers: the config model and its validation. Pure: no Pulumi, no HTTP.
+
+Stack config (``stacks/Pulumi.<env>.yaml``)::
+
+    rcs-testers:agents:
+      - agent: "48900"
+        testers:
+          - label: qa-alice
+            phone: "+91 95300 00092"      # or a secret: pulumi config set --secret --path ...
+            note: Alice's Pixel 8          # optional, for people; changes nothing
+
+The whole config is validated before any resource is declared, and every problem is reported
+at once with its path, so a bad pull request fails ``pulumi preview`` with zero API calls.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain import (
+    MAX_TESTERS_PER_AGENT,
+    PhoneNumberError,
+    mask_phone,
+    normalize_agent,
+    normalize_phone,
+    redact_digits,
+    validate_label,
+)
+
+AGENT_KEYS = ("agent", "name", "testers")
+TESTER_KEYS = ("label", "phone", "note")
+
+
+@dataclass(frozen=True)
+class TesterSpec:
+    """One declared tester: its label, normalised phone (E.164 digits) and optional note."""
+
+    label: str
+    phone: str = field(repr=False)
+    note: str | None = None
+
+    @property
+    def masked(self) -> str:
+        return mask_phone(self.phone)
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One agent and its testers, in declaration order."""
+
+    agent_no: str
+    testers: tuple[TesterSpec, ...]
+    name: str | None = None
+
+
+class FleetConfigError(ValueError):
+    """The stack config is invalid; ``problems`` lists every one as ``path: what to fix``."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  {source}: {p}" for p in self.problems)
+        super().__init__(
+            f"Unable to read the testers of {source}: {len(self.problems)} problem(s); "
+            f"nothing was registered.\n{lines}"
+        )
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _unknown_keys(node: Mapping[str, Any], allowed: Sequence[str], path: str) -> list[str]:
+    problems = []
+    for key in node:
+        if key in allowed:
+            continue
+        shown = json.dumps(redact_digits(str(key)))[:40]
+        hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+        fix = f"did you mean '{hint[0]}'?" if hint else f"allowed keys: {', '.join(allowed)}"
+        problems.append(f"{path}: unknown key {shown}: {fix}")
+    return problems
+
+
+def _text(value: object, path: str, what: str, problems: list[str]) -> str | None:
+    """A YAML string; integers are coerced (``48900`` -> ``"48900"``), nothing else is."""
+    if isinstance(value, bool) or value is None or not isinstance(value, str | int):
+        problems.append(f"{path}: {what} must be a string, got {_type_name(value)}")
+        return None
+    if isinstance(value, int) and value.bit_length() > 64:
+        problems.append(f"{path}: {what} is a number of more than 19 digits: too long")
+        return None
+    return str(value)
+
+
+def parse_fleet(
+    raw: object, *, source: str, extra_problems: Sequence[str] = ()
+) -> tuple[AgentSpec, ...]:
+    """Validate ``rcs-testers:agents`` and return it normalised, or raise FleetConfigError
+    listing every problem (``extra_problems`` first, e.g. from :func:`yaml_number_problems`).
+    No phone number appears in a message, only masked."""
+    problems: list[str] = list(extra_problems)
+    if raw is None:
+        raise FleetConfigError(
+            source,
+            [
+                *problems,
+                "agents: not set: add `rcs-testers:agents:` with a list of agents and testers",
+            ],
+        )
+    if not isinstance(raw, list):
+        raise FleetConfigError(
+            source, [*problems, f"agents: must be a list of agents, got {_type_name(raw)}"]
+        )
+    if not raw:
+        raise FleetConfigError(source, [*problems, "agents: is empty: declare at least one agent"])
+
+    agents: list[AgentSpec] = []
+    seen_agents: dict[str, str] = {}
+    for i, node in enumerate(raw):
+        path = f"agents[{i}]"
+        if not isinstance(node, dict):
+            problems.append(f"{path}: must be a map with agent and testers, got {_type_name(node)}")
+            continue
+        problems += _unknown_keys(node, AGENT_KEYS, path)
+        agent_no: str | None = None
+        if "agent" not in node:
+            problems.append(
+                f'{path}.agent: missing: the agent\'s service code, e.g. agent: "48900"'
+            )
+        else:
+            text = _text(node["agent"], f"{path}.agent", "agent", problems)
+            if text is not None:
+                try:
+                    agent_no = normalize_agent(text)
+                except ValueError as err:
+                    problems.append(f"{path}.agent: {err}")
+        if agent_no is not None:
+            if agent_no in seen_agents:
+                problems.append(
+                    f"{path}.agent: agent {agent_no} is already declared at "
+                    f"{seen_agents[agent_no]}: merge the two testers lists"
+                )
+            else:
+                seen_agents[agent_no] = path
+        name = node.get("name")
+        if name is not None and not isinstance(name, str):
+            problems.append(f"{path}.name: must be a string, got {_type_name(name)}")
+            name = None
+        testers = _parse_testers(node.get("testers", _MISSING), path, problems)
+        if agent_no is not None and testers is not None:
+            agents.append(AgentSpec(agent_no, testers, name))
+    if problems:
+        raise FleetConfigError(source, problems)
+    return tuple(agents)
+
+
+_MISSING = object()
+
+
+def _parse_testers(
+    raw: object, agent_path: str, problems: list[str]
+) -> tuple[TesterSpec, ...] | None:
+    path = f"{agent_path}.testers"
+    if raw is _MISSING:
+        problems.append(f"{path}: missing: list the agent's testers (label and phone each)")
+        return None
+    if not isinstance(raw, list):
+        problems.append(f"{path}: must be a list of testers, got {_type_name(raw)}")
+        return None
+    if not raw:
+        problems.append(f"{path}: is empty: declare at least one tester or remove the agent")
+        return None
+    if len(raw) > MAX_TESTERS_PER_AGENT:
+        problems.append(
+            f"{path}: {len(raw)} testers; an agent can have at most {MAX_TESTERS_PER_AGENT} "
+            "(Google RBM's limit behind Kaleyra): split them across agents or remove some"
+        )
+        return None
+    testers: list[TesterSpec] = []
+    labels: dict[str, str] = {}
+    phones: dict[str, str] = {}
+    ok = True
+    for j, node in enumerate(raw):
+        tpath = f"{path}[{j}]"
+        if not isinstance(node, dict):
+            problems.append(f"{tpath}: must be a map with label and phone, got {_type_name(node)}")
+            ok = False
+            continue
+        problems += _unknown_keys(node, TESTER_KEYS, tpath)
+        label = _required_label(node, tpath, problems)
+        phone = _required_phone(node, tpath, problems)
+        note = node.get("note")
+        if note is not None and not isinstance(note, str):
+            problems.append(f"{tpath}.note: must be a string, got {_type_name(note)}")
+        if label is not None:
+            key = label.lower()
+            if key in labels:
+                problems.append(f"{tpath}.label: duplicate label {label!r}, also at {labels[key]}")
+                label = None
+            else:
+                labels[key] = f"{tpath}.label"
+        if phone is not None:
+            if phone in phones:
+                problems.append(
+                    f"{tpath}.phone: {mask_phone(phone)} is already declared at {phones[phone]}"
+                )
+                phone = None
+            else:
+                phones[phone] = f"{tpath}.phone"
+        if label is None or phone is None:
+            ok = False
+            continue
+        testers.append(TesterSpec(label, phone, note if isinstance(note, str) else None))
+    return tuple(testers) if ok else None
+
+
+def _required_label(node: Mapping[str, Any], path: str, problems: list[str]) -> str | None:
+    if "label" not in node:
+        problems.append(f"{path}.label: missing: a short unique name such as qa-alice")
+        return None
+    value = node["label"]
+    if not isinstance(value, str):
+        problems.append(f"{path}.label: must be a string, got {_type_name(value)}")
+        return None
+    try:
+        return validate_label(value)
+    except ValueError as err:
+        problems.append(f"{path}.label: {err}")
+        return None
+
+
+def _required_phone(node: Mapping[str, Any], path: str, problems: list[str]) -> str | None:
+    if "phone" not in node:
+        problems.append(f"{path}.phone: missing: the tester's number in E.164, e.g. +919530000092")
+        return None
+    text = _text(node["phone"], f"{path}.phone", "phone", problems)
+    if text is None:
+        return None
+    try:
+        return normalize_phone(text)
+    except PhoneNumberError as err:
+        problems.append(f"{path}.phone: {err}")
+        return None
+
+
+#: Stack config key that accepts phones written in clear outside the sandbox (with a warning).
+ALLOW_CLEAR_PHONES_KEY = "allowClearPhones"
+
+
+def clear_phone_problems(
+    paths: Sequence[str], raw: object, *, key: str, allowed: bool
+) -> tuple[list[str], str | None]:
+    """Problems for phones written in clear (``paths``), or with ``allowed`` a warning instead.
+
+    Outside the sandbox pod a clear phone is refused: it sits in git, and the engine records
+    the stack config in the state and in every history file of the backend."""
+    if not paths:
+        return [], None
+    namespace = key.split(":", 1)[0]
+    if allowed:
+        shown = ", ".join(f"{p} ({_masked_phone_at(raw, p)})" for p in paths)
+        return [], (
+            f"{len(paths)} phone(s) are written in clear ({shown}), so they are stored in clear "
+            f"in git and in the state; {namespace}:{ALLOW_CLEAR_PHONES_KEY} accepts that. Set "
+            "each with `pulumi config set --secret --path "
+            f"'{key}{paths[0].removeprefix('agents')}' '<number>'` to keep it secret."
+        )
+    problems = [
+        f"{path}: {_masked_phone_at(raw, path)} is written in clear; outside the sandbox a phone "
+        "must be a secret (the engine stores the stack config in the state): run `pulumi config "
+        f"set --secret --path '{key}{path.removeprefix('agents')}' '<number>'`, or set "
+        f"{namespace}:{ALLOW_CLEAR_PHONES_KEY}: true to accept clear phones"
+        for path in paths
+    ]
+    return problems, None
+
+
+def _masked_phone_at(raw: object, path: str) -> str:
+    """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
+    indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
+    try:
+        value = raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]
+        return mask_phone(normalize_phone(value))
+    except (LookupError, TypeError, ValueError):
+        return "an invalid number"

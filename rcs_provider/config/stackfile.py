@@ -1,0 +1,89 @@
+"""What only the stack file's text shows: numbers that YAML changed before the program saw
+them, and phones written in clear rather than as ``secure:`` values."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from ..domain import redact_digits
+
+__all__ = ["clear_phone_paths", "yaml_number_problems"]
+
+
+def yaml_number_problems(stack_file: Path, key: str) -> list[str]:
+    """Unquoted agent numbers and phones that YAML reads as a different number.
+
+    The engine hands the program decoded values: ``agent: 04890`` arrives as ``4890`` and
+    ``agent: 0xBEEF`` as ``48879``. Only the stack file's text shows it, so it is read here.
+    A file that is missing or not plain YAML yields no problem (the engine reports those)."""
+    agents = _agents_node(stack_file, key)
+    if agents is None:
+        return []
+    problems = []
+    for i, agent in enumerate(agents.value):
+        problems += _plain_number_problem(_mapping_value(agent, "agent"), f"agents[{i}].agent")
+        testers = _mapping_value(agent, "testers")
+        for j, tester in enumerate(testers.value if isinstance(testers, yaml.SequenceNode) else []):
+            node = _mapping_value(tester, "phone")
+            problems += _plain_number_problem(node, f"agents[{i}].testers[{j}].phone")
+    return problems
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return v  # type: ignore[no-any-return]
+    return None
+
+
+#: Unquoted scalars that YAML 1.1 or 1.2 reads as a number other than their digits:
+#: leading zeros, 0x/0o/0b prefixes, decimals and exponents, digit groups with underscores.
+_NUMBER_IN_DISGUISE = re.compile(
+    r"[-+]?(0[0-9_]+|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+"
+    r"|[0-9][0-9_]*\.[0-9_]*([eE][-+]?[0-9]+)?|\.[0-9_]+([eE][-+]?[0-9]+)?"
+    r"|[0-9][0-9_]*[eE][-+]?[0-9]+|[0-9]+_[0-9_]*)"
+)
+
+
+def _plain_number_problem(node: yaml.Node | None, path: str) -> list[str]:
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return []
+    text = str(node.value).strip()
+    if not _NUMBER_IN_DISGUISE.fullmatch(text):
+        return []
+    shown = redact_digits(text)
+    return [
+        f"{path}: written without quotes as {shown}, which YAML may read as a different "
+        f'number: quote it ("{shown}")'
+    ]
+
+
+def clear_phone_paths(stack_file: Path, key: str) -> list[str]:
+    """Config paths (``agents[i].testers[j].phone``) of the phones the stack file holds in
+    clear, i.e. not as the ``secure:`` value that ``pulumi config set --secret`` writes.
+
+    Decided per phone from the file itself: the engine only says whether any part of a key is
+    secret, and one secret phone must not hide the clear ones beside it. A file that is
+    missing or not plain YAML yields nothing (the engine reports those)."""
+    agents = _agents_node(stack_file, key)
+    paths = []
+    for i, agent in enumerate(agents.value if agents is not None else []):
+        testers = _mapping_value(agent, "testers")
+        for j, tester in enumerate(testers.value if isinstance(testers, yaml.SequenceNode) else []):
+            if isinstance(_mapping_value(tester, "phone"), yaml.ScalarNode):
+                paths.append(f"agents[{i}].testers[{j}].phone")
+    return paths
+
+
+def _agents_node(stack_file: Path, key: str) -> yaml.SequenceNode | None:
+    try:
+        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    agents = _mapping_value(_mapping_value(root, "config"), key)
+    return agents if isinstance(agents, yaml.SequenceNode) else None

@@ -1,0 +1,99 @@
+"""The provider's ``kaleyra:`` and ``rcs-testers:`` stack config, read into client settings,
+with errors that say which ``pulumi config set`` command fixes each problem."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .domain import DAILY_INVITATION_LIMIT
+from .kaleyra.errors import ConfigurationError
+from .kaleyra.settings import (
+    CONFIG_KEYS,
+    ENV_FALLBACKS,
+    ClientSettings,
+    settings_from_values,
+)
+
+__all__ = [
+    "BUDGET_KEY",
+    "DEFAULT_NEW_TESTER_BUDGET",
+    "config_fix",
+    "new_tester_budget_from_config",
+    "settings_from_config",
+]
+
+#: A preview warns when one change adds more new testers than this to one agent.
+DEFAULT_NEW_TESTER_BUDGET = DAILY_INVITATION_LIMIT
+BUDGET_KEY = "rcs-testers:newTesterBudget"
+
+ConfigGetter = Callable[[str], Any]
+
+#: The value shown in each key's ``pulumi config set`` command; numbers show their default.
+_EXAMPLES: dict[str, str] = {
+    "sid": "<account SID>",
+    "api_key": "<key>",
+    "pod": "in",
+    "list_method": "GET",
+}
+_DEFAULTS: dict[str, object] = {f.name: f.default for f in dataclasses.fields(ClientSettings)}
+
+
+def _example(name: str) -> str:
+    default = _DEFAULTS.get(name)
+    if isinstance(default, int | float):
+        return format(default, "g")
+    return _EXAMPLES.get(name, "<value>")
+
+
+def config_fix(key: str) -> str:
+    """The command that sets ``key`` (a ``kaleyra:`` key), with its environment fallback."""
+    names = {v: k for k, v in CONFIG_KEYS.items()}
+    name = names.get(key)
+    if name is None:
+        return f"`pulumi config set {key} <value>`"
+    secret = "--secret " if name == "api_key" else ""
+    command = f"`pulumi config set {secret}{key} {_example(name)}`"
+    if name in ENV_FALLBACKS and name != "pod":
+        command += f" (or export {ENV_FALLBACKS[name]})"
+    return command
+
+
+def settings_from_config(
+    get: ConfigGetter, environ: Mapping[str, str] | None = None
+) -> ClientSettings:
+    """Client settings from a config getter such as ``pulumi.dynamic.Config.get``.
+
+    Every missing or malformed value is reported at once, each with the command that fixes it.
+    """
+    try:
+        return settings_from_values(get, environ)
+    except ConfigurationError as err:
+        lines = [
+            f"{key}: {message}; set it with {config_fix(key)}" for key, message in err.problems
+        ]
+        raise ConfigurationError(
+            "Unable to configure the Kaleyra provider:\n  - " + "\n  - ".join(lines),
+            key=err.key,
+            problems=err.problems,
+        ) from None
+
+
+def new_tester_budget_from_config(get: ConfigGetter) -> int:
+    """How many new testers one change may add to one agent before a warning is shown."""
+    raw = get(BUDGET_KEY)
+    if raw in (None, ""):
+        return DEFAULT_NEW_TESTER_BUDGET
+    try:
+        value = int(str(raw))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(
+            f"Unable to configure the Kaleyra provider: {BUDGET_KEY} must be a whole number "
+            f"of at least 1, got {str(raw)[:20]!r}: "
+            f"`pulumi config set {BUDGET_KEY} {DEFAULT_NEW_TESTER_BUDGET}`",
+            key=BUDGET_KEY,
+        )
+    return value

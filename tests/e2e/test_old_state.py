@@ -1,0 +1,115 @@
+"""State written by an earlier release keeps working: a stack is created with the code of
+OLD_COMMIT (a git worktree of it, first on PYTHONPATH for the program and the provider), then
+driven with this code. Every tester's state names its provider by reference
+(``rcs_provider.provider.TesterProvider``), so what must hold is: preview and refresh see no
+change and send nothing, a label rename sends nothing and warns of nothing, and removing a
+tester warns about exactly that tester."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.fleet_data import agents_block, phone
+from support.pulumi_cli import REPO, Project, Stack
+
+#: The last commit before the package was laid out by concern (rcs_provider/kaleyra, config).
+OLD_COMMIT = "f936663"
+REMOVE_WARNING = "Remove it in the Kaleyra console"
+LAYOUT = {
+    "48900": [("qa-alice", 1), ("qa-bob", 2), ("qa-chen", 3)],
+    "20700": [("qa-dana", 4)],
+}
+
+
+@pytest.fixture
+def old_tree(tmp_path: Path) -> Iterator[Path]:
+    tree = tmp_path / "old-code"
+    git = ["git", "-C", str(REPO)]
+    subprocess.run([*git, "worktree", "add", "--detach", str(tree), OLD_COMMIT], check=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=True)
+
+
+def which_provider_module(project: Project) -> str:
+    """The file ``rcs_provider.provider`` is loaded from, with the project's environment."""
+    return subprocess.run(
+        [
+            str(REPO / ".venv" / "bin" / "python"),
+            "-c",
+            "import rcs_provider.provider as m; print(m.__file__)",
+        ],
+        env=project.env,
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def warnings(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "warning" in line.lower()]
+
+
+def test_state_written_by_the_old_code_works_with_the_new(
+    project: Project, sandbox: Any, old_tree: Path
+) -> None:
+    # Written by the old code: its program and, through PYTHONPATH, its provider.
+    shutil.copy(old_tree / "__main__.py", project.root / "__main__.py")
+    project.env["PYTHONPATH"] = str(old_tree)
+    assert which_provider_module(project).startswith(str(old_tree))
+    stack: Stack = project.stack("dev", sandbox.url, sid=sandbox.sid, api_key=sandbox.api_key)
+    stack.set_agents(agents_block(LAYOUT))
+    stack.up().ok()
+    ids = {(r["agent_no"], r["phoneno"]): r["id"] for r in sandbox.registrations()}
+    assert len(ids) == 4
+
+    # From here on, the new code.
+    shutil.copy(REPO / "__main__.py", project.root / "__main__.py")
+    del project.env["PYTHONPATH"]
+    assert which_provider_module(project).startswith(str(REPO / "rcs_provider"))
+    before = sandbox.stats()
+
+    preview = stack.preview("--expect-no-changes").ok()
+    assert warnings(preview.output) == []
+    assert sandbox.stats()["register_calls"] == before["register_calls"]
+    assert sandbox.stats()["list_calls"] == before["list_calls"], "a preview lists nothing"
+
+    refresh = stack.refresh().ok()
+    assert warnings(refresh.output) == []
+    assert sandbox.stats()["register_calls"] == before["register_calls"]
+    assert sandbox.stats()["list_calls"] - before["list_calls"] == 2, "one list per agent"
+    stack.preview("--expect-no-changes").ok()
+
+    renamed = {**LAYOUT, "48900": [("qa-alice", 1), ("qa-robert", 2), ("qa-chen", 3)]}
+    stack.set_agents(agents_block(renamed))
+    rename = stack.up().ok()
+    assert warnings(rename.output) == []
+    assert sandbox.stats()["register_calls"] == before["register_calls"]
+    by_label = {t["outputs"]["label"]: t["outputs"] for t in stack.testers_in_state()}
+    assert "qa-bob" not in by_label
+    assert by_label["qa-robert"]["registration_id"] == ids[("48900", phone(2))]
+
+    shrunk = {**renamed, "48900": [("qa-alice", 1), ("qa-robert", 2)]}
+    stack.set_agents(agents_block(shrunk))
+    removal = stack.up().ok()
+    assert sandbox.stats()["register_calls"] == before["register_calls"]
+    # The engine shows a warning twice: as progress and under Diagnostics.
+    said = warnings(removal.output)
+    assert said and all(REMOVE_WARNING in line for line in said), said
+    assert {re.search(r"warning: tester (\S+) ", line).group(1) for line in said} == {"qa-chen"}  # type: ignore[union-attr]
+    assert "tester qa-chen of agent 48900 (91980XXXXX03)" in said[0]
+    assert {t["outputs"]["label"] for t in stack.testers_in_state()} == {
+        "qa-alice",
+        "qa-robert",
+        "qa-dana",
+    }
+    assert len(sandbox.registrations()) == 4, "Kaleyra keeps what it had"
