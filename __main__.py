@@ -1,11 +1,13 @@
 """rcs-testers program: read the stack's testers, declare them, export what was registered."""
 
 import json
+import os
 from pathlib import Path
 
 import pulumi
 from pulumi.runtime.config import get_config
 
+from rcs_provider.checkpoints import skip_checkpoints_hint
 from rcs_provider.components import declare_fleet
 from rcs_provider.config import (
     ALLOW_CLEAR_PHONES_KEY,
@@ -43,4 +45,7 @@ except FleetConfigError as err:
 
 if clear_warning:
     pulumi.log.warn(f"{source}: {clear_warning}")
+hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in agents), os.environ)
+if hint and pulumi.runtime.is_dry_run():
+    pulumi.log.info(hint)
 pulumi.export("agents", declare_fleet(agents))

@@ -105,8 +105,9 @@ def _warn(message: str) -> None:
 class TesterProvider(ResourceProvider):
     """Registers a phone number as a tester of a Kaleyra RCS agent.
 
-    Inputs: ``agent_no``, ``phoneno`` (secret), ``label``. Outputs add ``registration_id``,
-    ``status``, ``override_dcs_check``, ``phone_masked`` and ``adopted``.
+    Inputs: ``agent_no``, ``phoneno`` (secret), ``label``. Outputs add ``registration_id`` and
+    ``status``, nothing else: every output is stored for every tester in every checkpoint, and
+    the engine hands diff, read and delete only the old outputs, so the three inputs stay.
     Configured from the ``kaleyra:`` stack config in :meth:`configure`, which builds the
     client. ``client`` and ``roster`` may be handed in instead (tests); the roster defaults to
     :data:`~rcs_provider.roster.PROCESS_ROSTER`, shared by every instance the engine unpickles
@@ -214,7 +215,7 @@ class TesterProvider(ResourceProvider):
         action = f"register tester {label} for agent {agent}"
         known = self._lookup(agent, phone, label, fresh=False)
         if known is not None:
-            return self._result(props, known.id, known.status, adopted=True)
+            return self._result(props, known.id, known.status)
         try:
             registration = self.client.register_tester(agent, phone, label=label)
         except AlreadyRegisteredError:
@@ -227,7 +228,7 @@ class TesterProvider(ResourceProvider):
                 agent, phone, label, props, action, f"the outcome is unknown ({err.why})"
             )
         self.roster.record(agent, phone, Sighting(registration.id, "Unverified"))
-        return self._result(props, registration.id, "Unverified", registration=registration)
+        return self._result(props, registration.id, "Unverified")
 
     def _adopt_after(
         self, agent: str, phone: str, label: str, props: dict[str, Any], action: str, why: str
@@ -239,7 +240,7 @@ class TesterProvider(ResourceProvider):
                 f"{mask_phone(phone)}. Run `pulumi up` again: it looks the number up before "
                 "registering, so no second invitation is sent."
             )
-        return self._result(props, known.id, known.status, adopted=True)
+        return self._result(props, known.id, known.status)
 
     def _lookup(self, agent: str, phone: str, label: str, *, fresh: bool) -> Sighting | None:
         return self.roster.lookup(
@@ -251,18 +252,10 @@ class TesterProvider(ResourceProvider):
 
     @staticmethod
     def _result(
-        props: dict[str, Any],
-        registration_id: str | None,
-        status: str | None,
-        *,
-        adopted: bool = False,
-        registration: Registration | None = None,
+        props: dict[str, Any], registration_id: str | None, status: str | None
     ) -> CreateResult:
         rid = registration_id or _synthetic_id(props["agent_no"], props["label"])
-        outs = _outputs(props, rid, status, adopted=adopted)
-        if registration is not None:
-            outs["override_dcs_check"] = registration.override_dcs_check
-        return CreateResult(rid, outs)
+        return CreateResult(rid, _outputs(props, rid, status))
 
     # -- read / update / delete ----------------------------------------------------------------
 
@@ -295,15 +288,10 @@ class TesterProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Only the label can change in place; no API call."""
-        outs = _outputs(
-            news,
-            olds.get("registration_id") or id_,
-            olds.get("status"),
-            adopted=bool(olds.get("adopted", False)),
-        )
-        outs["override_dcs_check"] = bool(olds.get("override_dcs_check", False))
-        return UpdateResult(outs)
+        """Only the label can change in place; no API call. Outputs an earlier release
+        recorded and this one no longer writes (``phone_masked``, ``adopted``,
+        ``override_dcs_check``) are dropped here, the first time the tester changes."""
+        return UpdateResult(_outputs(news, olds.get("registration_id") or id_, olds.get("status")))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Kaleyra has no API to remove a tester: drop it from state and say so, unless the
@@ -335,6 +323,8 @@ def _same_identity(key: str, old: object, new: object) -> bool:
     """Whether two values of ``agent_no`` or ``phoneno`` name the same thing once normalised."""
     if new == UNKNOWN:
         return False
+    if isinstance(new, str) and old == new:
+        return True  # the usual case (both already normalised): no phonenumbers parse
     try:
         if key == "agent_no":
             return normalize_agent(old) == normalize_agent(new)
@@ -343,19 +333,15 @@ def _same_identity(key: str, old: object, new: object) -> bool:
         return False
 
 
-def _outputs(
-    props: dict[str, Any], registration_id: str, status: str | None, *, adopted: bool
-) -> dict[str, Any]:
-    phone = props["phoneno"]
+def _outputs(props: dict[str, Any], registration_id: str, status: str | None) -> dict[str, Any]:
+    """A tester's outputs: its three inputs (diff, read and delete get only these) and what
+    Kaleyra said. The program masks the phone itself; it is not stored a second time."""
     return {
         "agent_no": props["agent_no"],
-        "phoneno": phone,
+        "phoneno": props["phoneno"],
         "label": props["label"],
         "registration_id": registration_id,
         "status": status or "Unknown",
-        "override_dcs_check": bool(props.get("override_dcs_check", False)),
-        "phone_masked": mask_phone(phone),
-        "adopted": adopted,
     }
 
 

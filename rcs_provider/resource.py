@@ -43,9 +43,6 @@ class RcsTester(Resource, module="kaleyra", name="RcsTester"):
     label: pulumi.Output[str]
     registration_id: pulumi.Output[str]
     status: pulumi.Output[str]
-    override_dcs_check: pulumi.Output[bool]
-    phone_masked: pulumi.Output[str]
-    adopted: pulumi.Output[bool]
 
     def __init__(
         self,
@@ -63,9 +60,6 @@ class RcsTester(Resource, module="kaleyra", name="RcsTester"):
                 "label": args.label,
                 "registration_id": None,
                 "status": None,
-                "override_dcs_check": None,
-                "phone_masked": None,
-                "adopted": None,
             },
             pulumi.ResourceOptions.merge(secret, opts),
         )
