@@ -45,7 +45,12 @@ def declare_fleet(agents: Sequence[AgentSpec]) -> dict[str, pulumi.Output[list[R
         rows: list[Row] = []
         results: list[pulumi.Output[str]] = []
         for tester in spec.testers:
-            args = RcsTesterArgs(agent_no=spec.agent_no, phoneno=tester.phone, label=tester.label)
+            args = RcsTesterArgs(
+                agent_no=spec.agent_no,
+                phoneno=tester.phone,
+                label=tester.label,
+                allow_non_mobile=tester.allow_non_mobile,
+            )
             resource = RcsTester(tester_logical_name(spec.agent_no, tester.label), args, parent)
             rows.append({"label": tester.label, "phone": mask_phone(tester.phone)})
             results += [resource.registration_id, resource.status]

@@ -47,6 +47,7 @@ from .kaleyra.errors import (
     UnparseableResponseError,
 )
 from .kaleyra.parsing import Registration, TesterRecord
+from .line_type import line_type_problem
 from .provider_config import (
     BUDGET_KEY,
     DEFAULT_NEW_TESTER_BUDGET,
@@ -56,12 +57,20 @@ from .provider_config import (
 from .pulumi_hints import with_pulumi_hint
 from .roster import PROCESS_ROSTER, Roster, Sighting
 
-__all__ = ["TRACEBACKS_ENV", "ProviderError", "TesterClient", "TesterProvider"]
+__all__ = [
+    "ALLOW_NON_MOBILE_INPUT",
+    "TRACEBACKS_ENV",
+    "ProviderError",
+    "TesterClient",
+    "TesterProvider",
+]
 
 log = logging.getLogger(__name__)
 _Op = TypeVar("_Op", bound=Callable[..., Any])
 #: Set to show full Python tracebacks in provider errors (for debugging the provider itself).
 TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
+#: Optional input: true accepts a phone whatever its line type (see line_type).
+ALLOW_NON_MOBILE_INPUT = "allow_non_mobile"
 
 #: Gateway errors that may come back after Kaleyra registered the number.
 _AMBIGUOUS_STATUSES = frozenset({502, 504})
@@ -161,7 +170,8 @@ class TesterProvider(ResourceProvider):
 
     @_explained
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate and normalise agent, phone and label; unknown values pass through."""
+        """Validate and normalise agent, phone and label, and refuse a phone that can never
+        receive RCS unless ``allow_non_mobile`` is set; unknown values pass through."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         for key, normalise in _NORMALISERS:
@@ -172,6 +182,12 @@ class TesterProvider(ResourceProvider):
                 inputs[key] = normalise(value)
             except (ValueError, TypeError) as err:  # PhoneNumberError is a ValueError
                 failures.append(CheckFailure(key, f"{key} {err}"))
+        phone_ok = all(failure.property != "phoneno" for failure in failures)
+        if phone_ok and inputs.get("phoneno") not in (None, UNKNOWN):
+            allowed = news.get(ALLOW_NON_MOBILE_INPUT) is True
+            unreachable = line_type_problem(inputs["phoneno"], allow_non_mobile=allowed)
+            if unreachable is not None:
+                failures.append(CheckFailure("phoneno", f"phoneno {unreachable}"))
         if not failures and UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
             self.roster.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
             if not olds:

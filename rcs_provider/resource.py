@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.dynamic import Resource
 
-from .provider import TesterProvider
+from .provider import ALLOW_NON_MOBILE_INPUT, TesterProvider
 
 __all__ = ["RcsTester", "RcsTesterArgs", "tester_logical_name"]
 
@@ -17,11 +17,15 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass(frozen=True, kw_only=True)
 class RcsTesterArgs:
-    """Inputs of :class:`RcsTester`. ``phoneno`` is stored as a secret."""
+    """Inputs of :class:`RcsTester`. ``phoneno`` is stored as a secret.
+
+    ``allow_non_mobile`` accepts a phone that phonenumbers does not classify as able to
+    receive RCS (a fixed line, toll-free...), for numbers its metadata gets wrong."""
 
     agent_no: pulumi.Input[str]
     phoneno: pulumi.Input[str]
     label: pulumi.Input[str]
+    allow_non_mobile: bool = False
 
 
 def tester_logical_name(agent_no: str, label: str) -> str:
@@ -51,15 +55,15 @@ class RcsTester(Resource, module="kaleyra", name="RcsTester"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         secret = pulumi.ResourceOptions(additional_secret_outputs=["phoneno"])
+        props: dict[str, object] = {
+            "agent_no": args.agent_no,
+            "phoneno": pulumi.Output.secret(args.phoneno),
+            "label": args.label,
+            "registration_id": None,
+            "status": None,
+        }
+        if args.allow_non_mobile:  # only when set: other testers' inputs stay as they were
+            props[ALLOW_NON_MOBILE_INPUT] = True
         super().__init__(
-            TesterProvider(),
-            resource_name,
-            {
-                "agent_no": args.agent_no,
-                "phoneno": pulumi.Output.secret(args.phoneno),
-                "label": args.label,
-                "registration_id": None,
-                "status": None,
-            },
-            pulumi.ResourceOptions.merge(secret, opts),
+            TesterProvider(), resource_name, props, pulumi.ResourceOptions.merge(secret, opts)
         )

@@ -1,5 +1,6 @@
-"""The stack config model: parse and validate ``rcs-testers:agents``, pure (no Pulumi, no HTTP),
-and read what only the stack file's text shows."""
+"""The stack config model: parse and validate ``rcs-testers:agents`` and the phonebook
+``rcs-testers:testers``, pure (no Pulumi, no HTTP), and read what only the stack file's text
+shows."""
 
 from .model import (
     ALLOW_CLEAR_PHONES_KEY,
@@ -7,17 +8,30 @@ from .model import (
     FleetConfigError,
     TesterSpec,
     clear_phone_problems,
+    fleet_warnings,
     parse_fleet,
 )
-from .stackfile import clear_phone_paths, yaml_number_problems
+from .phonebook import PHONEBOOK_NAME, StackTesters, parse_stack_testers
+from .stackfile import (
+    clear_phone_paths,
+    phonebook_clear_phones,
+    phonebook_yaml_number_problems,
+    yaml_number_problems,
+)
 
 __all__ = [
     "ALLOW_CLEAR_PHONES_KEY",
+    "PHONEBOOK_NAME",
     "AgentSpec",
     "FleetConfigError",
+    "StackTesters",
     "TesterSpec",
     "clear_phone_paths",
     "clear_phone_problems",
+    "fleet_warnings",
     "parse_fleet",
+    "parse_stack_testers",
+    "phonebook_clear_phones",
+    "phonebook_yaml_number_problems",
     "yaml_number_problems",
 ]

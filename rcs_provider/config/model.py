@@ -31,18 +31,26 @@ from ..domain import (
     redact_digits,
     validate_label,
 )
+from ..line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
 
 AGENT_KEYS = ("agent", "name", "testers")
-TESTER_KEYS = ("label", "phone", "note")
+TESTER_KEYS = ("label", "phone", "note", ALLOW_NON_MOBILE_KEY)
 
 
 @dataclass(frozen=True)
 class TesterSpec:
-    """One declared tester: its label, normalised phone (E.164 digits) and optional note."""
+    """One declared tester: its label, normalised phone (E.164 digits) and optional note.
+
+    ``allow_non_mobile`` (``allowNonMobile: true``) accepts a phone whatever its line type,
+    for numbers that phonenumbers' metadata classifies wrongly; reviews should show it."""
 
     label: str
     phone: str = field(repr=False)
     note: str | None = None
+    allow_non_mobile: bool = False
+    #: Declared as a reference to the stack's phonebook (``rcs-testers:testers``), not inline;
+    #: the same tester either way.
+    from_phonebook: bool = field(default=False, compare=False)
 
     @property
     def masked(self) -> str:
@@ -71,11 +79,24 @@ class FleetConfigError(ValueError):
         )
 
 
-def _type_name(value: object) -> str:
+class _ReportedEntry:
+    """Stands in a testers list for an entry whose problem is already reported (a phonebook
+    reference that could not be resolved): parsing skips it without a second problem."""
+
+    def __repr__(self) -> str:
+        return "REPORTED_ENTRY"
+
+
+REPORTED_ENTRY = _ReportedEntry()
+
+
+def type_name(value: object) -> str:
+    """How problems name a YAML value's type (``null`` for None)."""
     return "null" if value is None else type(value).__name__
 
 
-def _unknown_keys(node: Mapping[str, Any], allowed: Sequence[str], path: str) -> list[str]:
+def unknown_key_problems(node: Mapping[str, Any], allowed: Sequence[str], path: str) -> list[str]:
+    """A problem per key of ``node`` not in ``allowed``, with a "did you mean"."""
     problems = []
     for key in node:
         if key in allowed:
@@ -90,7 +111,7 @@ def _unknown_keys(node: Mapping[str, Any], allowed: Sequence[str], path: str) ->
 def _text(value: object, path: str, what: str, problems: list[str]) -> str | None:
     """A YAML string; integers are coerced (``48900`` -> ``"48900"``), nothing else is."""
     if isinstance(value, bool) or value is None or not isinstance(value, str | int):
-        problems.append(f"{path}: {what} must be a string, got {_type_name(value)}")
+        problems.append(f"{path}: {what} must be a string, got {type_name(value)}")
         return None
     if isinstance(value, int) and value.bit_length() > 64:
         problems.append(f"{path}: {what} is a number of more than 19 digits: too long")
@@ -115,7 +136,7 @@ def parse_fleet(
         )
     if not isinstance(raw, list):
         raise FleetConfigError(
-            source, [*problems, f"agents: must be a list of agents, got {_type_name(raw)}"]
+            source, [*problems, f"agents: must be a list of agents, got {type_name(raw)}"]
         )
     if not raw:
         raise FleetConfigError(source, [*problems, "agents: is empty: declare at least one agent"])
@@ -125,9 +146,9 @@ def parse_fleet(
     for i, node in enumerate(raw):
         path = f"agents[{i}]"
         if not isinstance(node, dict):
-            problems.append(f"{path}: must be a map with agent and testers, got {_type_name(node)}")
+            problems.append(f"{path}: must be a map with agent and testers, got {type_name(node)}")
             continue
-        problems += _unknown_keys(node, AGENT_KEYS, path)
+        problems += unknown_key_problems(node, AGENT_KEYS, path)
         agent_no: str | None = None
         if "agent" not in node:
             problems.append(
@@ -150,7 +171,7 @@ def parse_fleet(
                 seen_agents[agent_no] = path
         name = node.get("name")
         if name is not None and not isinstance(name, str):
-            problems.append(f"{path}.name: must be a string, got {_type_name(name)}")
+            problems.append(f"{path}.name: must be a string, got {type_name(name)}")
             name = None
         testers = _parse_testers(node.get("testers", _MISSING), path, problems)
         if agent_no is not None and testers is not None:
@@ -171,7 +192,7 @@ def _parse_testers(
         problems.append(f"{path}: missing: list the agent's testers (label and phone each)")
         return None
     if not isinstance(raw, list):
-        problems.append(f"{path}: must be a list of testers, got {_type_name(raw)}")
+        problems.append(f"{path}: must be a list of testers, got {type_name(raw)}")
         return None
     if not raw:
         problems.append(f"{path}: is empty: declare at least one tester or remove the agent")
@@ -188,16 +209,25 @@ def _parse_testers(
     ok = True
     for j, node in enumerate(raw):
         tpath = f"{path}[{j}]"
-        if not isinstance(node, dict):
-            problems.append(f"{tpath}: must be a map with label and phone, got {_type_name(node)}")
+        if node is REPORTED_ENTRY:
             ok = False
             continue
-        problems += _unknown_keys(node, TESTER_KEYS, tpath)
+        if not isinstance(node, dict):
+            problems.append(f"{tpath}: must be a map with label and phone, got {type_name(node)}")
+            ok = False
+            continue
+        problems += unknown_key_problems(node, TESTER_KEYS, tpath)
         label = _required_label(node, tpath, problems)
         phone = _required_phone(node, tpath, problems)
         note = node.get("note")
         if note is not None and not isinstance(note, str):
-            problems.append(f"{tpath}.note: must be a string, got {_type_name(note)}")
+            problems.append(f"{tpath}.note: must be a string, got {type_name(note)}")
+        allow_non_mobile = _allow_non_mobile(node, tpath, problems)
+        if phone is not None:
+            unreachable = line_type_problem(phone, allow_non_mobile=allow_non_mobile)
+            if unreachable is not None:
+                problems.append(f"{tpath}.phone: {unreachable}")
+                phone = None
         if label is not None:
             key = label.lower()
             if key in labels:
@@ -216,8 +246,33 @@ def _parse_testers(
         if label is None or phone is None:
             ok = False
             continue
-        testers.append(TesterSpec(label, phone, note if isinstance(note, str) else None))
+        testers.append(
+            TesterSpec(label, phone, note if isinstance(note, str) else None, allow_non_mobile)
+        )
     return tuple(testers) if ok else None
+
+
+def _allow_non_mobile(node: Mapping[str, Any], path: str, problems: list[str]) -> bool:
+    value = node.get(ALLOW_NON_MOBILE_KEY, False)
+    if isinstance(value, bool):
+        return value
+    problems.append(
+        f"{path}.{ALLOW_NON_MOBILE_KEY}: must be true or false (unquoted), got {type_name(value)}"
+    )
+    return False
+
+
+def fleet_warnings(agents: Sequence[AgentSpec]) -> list[str]:
+    """Warnings about a valid fleet, by config path: phones whose line type is unknown."""
+    warnings = []
+    for i, spec in enumerate(agents):
+        for j, tester in enumerate(spec.testers):
+            if tester.from_phonebook:
+                continue  # warned about once, at its phonebook entry
+            warning = line_type_warning(tester.phone, allow_non_mobile=tester.allow_non_mobile)
+            if warning is not None:
+                warnings.append(f"agents[{i}].testers[{j}].phone: {warning}")
+    return warnings
 
 
 def _required_label(node: Mapping[str, Any], path: str, problems: list[str]) -> str | None:
@@ -226,7 +281,7 @@ def _required_label(node: Mapping[str, Any], path: str, problems: list[str]) -> 
         return None
     value = node["label"]
     if not isinstance(value, str):
-        problems.append(f"{path}.label: must be a string, got {_type_name(value)}")
+        problems.append(f"{path}.label: must be a string, got {type_name(value)}")
         return None
     try:
         return validate_label(value)
@@ -254,35 +309,43 @@ ALLOW_CLEAR_PHONES_KEY = "allowClearPhones"
 
 
 def clear_phone_problems(
-    paths: Sequence[str], raw: object, *, key: str, allowed: bool
+    paths: Sequence[str],
+    raw: object,
+    *,
+    key: str,
+    allowed: bool,
+    masked: Mapping[str, str] | None = None,
 ) -> tuple[list[str], str | None]:
     """Problems for phones written in clear (``paths``), or with ``allowed`` a warning instead.
 
     Outside the sandbox pod a clear phone is refused: it sits in git, and the engine records
-    the stack config in the state and in every history file of the backend."""
+    the stack config in the state and in every history file of the backend. ``masked`` gives
+    the masked phone of paths outside ``agents`` (the phonebook's)."""
     if not paths:
         return [], None
     namespace = key.split(":", 1)[0]
     if allowed:
-        shown = ", ".join(f"{p} ({_masked_phone_at(raw, p)})" for p in paths)
+        shown = ", ".join(f"{p} ({_masked_phone_at(raw, p, masked)})" for p in paths)
         return [], (
             f"{len(paths)} phone(s) are written in clear ({shown}), so they are stored in clear "
             f"in git and in the state; {namespace}:{ALLOW_CLEAR_PHONES_KEY} accepts that. Set "
             "each with `pulumi config set --secret --path "
-            f"'{key}{paths[0].removeprefix('agents')}' '<number>'` to keep it secret."
+            f"'{namespace}:{paths[0]}' '<number>'` to keep it secret."
         )
     problems = [
-        f"{path}: {_masked_phone_at(raw, path)} is written in clear; outside the sandbox a phone "
-        "must be a secret (the engine stores the stack config in the state): run `pulumi config "
-        f"set --secret --path '{key}{path.removeprefix('agents')}' '<number>'`, or set "
+        f"{path}: {_masked_phone_at(raw, path, masked)} is written in clear; outside the "
+        "sandbox a phone must be a secret (the engine stores the stack config in the state): "
+        f"run `pulumi config set --secret --path '{namespace}:{path}' '<number>'`, or set "
         f"{namespace}:{ALLOW_CLEAR_PHONES_KEY}: true to accept clear phones"
         for path in paths
     ]
     return problems, None
 
 
-def _masked_phone_at(raw: object, path: str) -> str:
+def _masked_phone_at(raw: object, path: str, masked: Mapping[str, str] | None = None) -> str:
     """The masked phone at ``agents[i].testers[j].phone`` of the decoded config."""
+    if masked is not None and path in masked:
+        return masked[path]
     indices = [int(n) for n in re.findall(r"\[([0-9]+)\]", path)]
     try:
         value = raw[indices[0]]["testers"][indices[1]]["phone"]  # type: ignore[index]

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import yaml
 
-from ..domain import redact_digits
+from ..domain import mask_phone, normalize_phone, redact_digits
+from .phonebook import phonebook_path
 
-__all__ = ["clear_phone_paths", "yaml_number_problems"]
+__all__ = [
+    "clear_phone_paths",
+    "phonebook_clear_phones",
+    "phonebook_yaml_number_problems",
+    "yaml_number_problems",
+]
 
 
 def yaml_number_problems(stack_file: Path, key: str) -> list[str]:
@@ -87,3 +93,47 @@ def _agents_node(stack_file: Path, key: str) -> yaml.SequenceNode | None:
         return None
     agents = _mapping_value(_mapping_value(root, "config"), key)
     return agents if isinstance(agents, yaml.SequenceNode) else None
+
+
+def phonebook_yaml_number_problems(stack_file: Path, key: str) -> list[str]:
+    """Phonebook phones written without quotes that YAML reads as a different number."""
+    problems = []
+    for path, node in _phone_nodes(stack_file, key):
+        problems += _plain_number_problem(node, path)
+    return problems
+
+
+def phonebook_clear_phones(stack_file: Path, key: str, phonebook_raw: object) -> dict[str, str]:
+    """The phonebook's phones written in clear in the stack file: path -> masked phone."""
+    people = phonebook_raw if isinstance(phonebook_raw, dict) else {}
+    clear = {}
+    for path, node in _phone_nodes(stack_file, key):
+        if isinstance(node, yaml.ScalarNode):
+            label = next((str(k) for k in people if f"{phonebook_path(str(k))}.phone" == path), "")
+            clear[path] = _masked_phone_of(people.get(label))
+    return clear
+
+
+def _masked_phone_of(entry: object) -> str:
+    try:
+        return mask_phone(normalize_phone(entry["phone"]))  # type: ignore[index]
+    except (LookupError, TypeError, ValueError):
+        return "an invalid number"
+
+
+def _phone_nodes(stack_file: Path, key: str) -> list[tuple[str, yaml.Node]]:
+    """``(testers.<label>.phone, its YAML node)`` for each phonebook entry of the stack file.
+    A file that is missing or not plain YAML yields nothing (the engine reports those)."""
+    try:
+        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []
+    phonebook = _mapping_value(_mapping_value(root, "config"), key)
+    if not isinstance(phonebook, yaml.MappingNode):
+        return []
+    nodes = []
+    for label, entry in phonebook.value:
+        phone = _mapping_value(entry, "phone")
+        if isinstance(label, yaml.ScalarNode) and phone is not None:
+            nodes.append((f"{phonebook_path(str(label.value))}.phone", phone))
+    return nodes

@@ -34,7 +34,7 @@ from rcs_provider.sandbox.defaults import (
 __all__ = ["SandboxProcess", "SandboxStartError", "running_sandbox"]
 
 _POLL_S = 0.02
-_HTTP_TIMEOUT_S = 10.0
+_HTTP_TIMEOUT_S = 30.0  # inspection calls: generous, so a loaded machine is not a failure
 _LOG_TAIL = 4000
 
 
@@ -76,7 +76,7 @@ class SandboxProcess:
         api_key: str = DEFAULT_API_KEY,
         cwd: str | Path | None = None,
         env: Mapping[str, str] | None = None,
-        startup_timeout: float = 20.0,
+        startup_timeout: float = 120.0,  # a loaded 2-core machine can take this long to import it
         **options: Any,
     ) -> None:
         self.host = host

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rcs_provider.config import FleetConfigError, parse_fleet
+from rcs_provider.config import FleetConfigError, parse_fleet, parse_stack_testers
 from support.fleet_data import agents_block, formatted, phone
 from support.pulumi_cli import Project, Result, Stack
 
@@ -406,10 +406,20 @@ CORPUS = [
         expect=(at("agents[0].testers", "must be a list of testers, got dict"),),
     ),
     Case(
-        "tester-entry-is-a-string",
+        "tester-entry-is-a-phone-string",
         [{"agent": "48900", "testers": [formatted(12)]}],
-        expect=(at("agents[0].testers[0]", "must be a map with label and phone, got str"),),
+        expect=(at("agents[0].testers[0]", '"91980XXXXX12" is not a label of testers'),),
         phones=(12,),
+    ),
+    Case(
+        "tester-entry-is-an-unknown-reference",
+        [{"agent": "48900", "testers": ["qa-alcie"]}],
+        expect=(at("agents[0].testers[0]", "unknown tester 'qa-alcie'"),),
+    ),
+    Case(
+        "tester-entry-is-a-number",
+        [{"agent": "48900", "testers": [alice(), 48900]}],
+        expect=(at("agents[0].testers[1]", "must be a label of testers (a string) or a map"),),
     ),
     Case(
         "unknown-key-phoneNo",
@@ -804,6 +814,57 @@ def test_parse_fleet_returns_a_fleet_or_lists_problems_without_leaking(raw: Any)
     for spec in agents:
         assert re.fullmatch(r"[0-9]{1,20}", spec.agent_no)
         assert spec.testers
+        for t in spec.testers:
+            assert re.fullmatch(r"[0-9]{7,15}", t.phone)
+            assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", t.label)
+
+
+PEOPLE_LABELS = st.one_of(st.sampled_from(["qa-alice", "qa-bob", "QA-ALICE", "qa.bob"]), KEYS)
+PERSON = st.one_of(
+    JSON,
+    st.fixed_dictionaries(
+        {},
+        optional={"phone": PHONES, "note": JSON, "allowNonMobile": st.one_of(st.booleans(), JSON)},
+    ),
+)
+PHONEBOOK = st.one_of(st.none(), JSON, st.dictionaries(PEOPLE_LABELS, PERSON, max_size=4))
+REFERENCE = st.one_of(st.sampled_from(["qa-alice", "qa-bob", "qa-alcie", "QA-Bob"]), TESTER)
+FLEET_WITH_REFERENCES = st.one_of(
+    FLEET,
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "agent": st.sampled_from(["48900", "20700"]),
+                "testers": st.lists(REFERENCE, min_size=1, max_size=4),
+            }
+        ),
+        max_size=3,
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=FLEET_WITH_REFERENCES, phonebook=PHONEBOOK)
+@example(
+    raw=[{"agent": "48900", "testers": ["qa-alice", "+91 98000 00012"]}],
+    phonebook={"qa-alice": {"phone": "+91 98000 00013"}, "qa-919800000014": {"phone": 1}},
+)
+def test_phonebook_and_agents_give_testers_or_problems_without_leaking(
+    raw: Any, phonebook: Any
+) -> None:
+    both = [raw, phonebook]
+    try:
+        result = parse_stack_testers(raw, phonebook, source=FUZZ_SRC)
+    except FleetConfigError as err:
+        assert err.problems, "an error with no problem listed"
+        for problem in err.problems:
+            assert problem.startswith(("agents", "testers")), problem
+            assert not any(ch in problem for ch in "\n\r\x1b"), repr(problem)
+            assert not leaked_digits(problem, both), f"phone digits in {problem!r}"
+        return
+    for warning in result.warnings:
+        assert not leaked_digits(warning, both), f"phone digits in {warning!r}"
+    for spec in result.agents:
         for t in spec.testers:
             assert re.fullmatch(r"[0-9]{7,15}", t.phone)
             assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", t.label)

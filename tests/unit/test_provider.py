@@ -349,6 +349,8 @@ def test_update_changes_the_label_without_api_calls(provider: Provider, fake: Fa
     assert result.outs is not None
     assert result.outs["label"] == "qa-alicia"
     assert result.outs["status"] == "Approved"
+    # state() holds what an earlier release recorded: an update writes only today's outputs.
+    assert set(result.outs) == {"agent_no", "phoneno", "label", "registration_id", "status"}
     assert fake.register_calls == [] and fake.list_calls == []
 
 

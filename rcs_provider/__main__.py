@@ -1,0 +1,7 @@
+"""``python -m rcs_provider <command>``: the same as the ``rcs-testers`` console script."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

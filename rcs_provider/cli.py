@@ -1,0 +1,45 @@
+"""The ``rcs-testers`` console script: one subcommand per tool beside the engine."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+from typing import cast
+
+__all__ = ["COMMANDS", "main"]
+
+#: Subcommand -> (module with ``main(argv) -> int``, one-line help). Imported on use only.
+COMMANDS = {
+    "review": ("rcs_provider.review.command", "summarise tester changes of a pull request"),
+    "doctor": ("rcs_provider.doctor", "read-only pre-flight checks against a Kaleyra pod"),
+}
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``rcs-testers <command> [args]``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="rcs-testers",
+        description="RCS testers as code: tools beside `pulumi preview` / `pulumi up`.",
+        epilog="Run `rcs-testers <command> --help` for a command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="command", required=True)
+    for name, (_, summary) in COMMANDS.items():
+        commands.add_parser(name, help=summary, add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    module_name = COMMANDS[args.command][0]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        print(
+            f"error: `rcs-testers {args.command}` is not available in this installation "
+            f"({module_name} is missing). Update rcs-testers to a release that has it.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    command = cast(Callable[[list[str]], int], module.main)
+    return command(rest)

@@ -1,0 +1,76 @@
+"""Put a review together: read both sides, diff each stack that changed, check it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .checks import check_stack
+from .decrypt import decrypted_agents
+from .gitsource import read_sources
+from .model import Review, diff_stack
+from .stackfile import StackVersion, read_stack_version
+
+__all__ = ["DEFAULT_PROJECT", "build_review", "project_name"]
+
+DEFAULT_PROJECT = "rcs-testers"
+
+
+def build_review(project_dir: Path, *, base_ref: str | None, decrypt: bool = False) -> Review:
+    """Review every stack file whose text differs between the base and the work tree.
+
+    Unchanged stack files are left out: the review is about what this change does."""
+    sources = read_sources(project_dir, base_ref)
+    project = project_name(project_dir)
+    stacks = []
+    for stack in sorted({*sources.before, *sources.after}):
+        before_text, after_text = sources.before.get(stack), sources.after.get(stack)
+        if before_text == after_text:
+            continue
+        source = sources.source(stack)
+        reader = _VersionReader(project_dir, project, stack, source, decrypt=decrypt)
+        base = reader.read(before_text, at_base=True)
+        head = reader.read(after_text, at_base=False)
+        review = diff_stack(base, head)
+        check_stack(review, head)
+        stacks.append(review)
+    return Review(
+        base=sources.base.ref, base_commit=sources.base.commit, stacks=stacks, decrypted=decrypt
+    )
+
+
+@dataclass(frozen=True)
+class _VersionReader:
+    """Reads one stack's versions, decrypted by the engine when asked to."""
+
+    project_dir: Path
+    project: str
+    stack: str
+    source: str
+    decrypt: bool
+
+    def read(self, text: str | None, *, at_base: bool) -> StackVersion | None:
+        if text is None:
+            return None
+        decrypted = (
+            decrypted_agents(
+                self.project_dir, self.stack, text, project=self.project, at_base=at_base
+            )
+            if self.decrypt
+            else None
+        )
+        return read_stack_version(
+            self.stack, self.source, text, project=self.project, decrypted=decrypted
+        )
+
+
+def project_name(project_dir: Path) -> str:
+    """The Pulumi project's name (the namespace of ``<project>:agents``), from Pulumi.yaml."""
+    try:
+        root = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return DEFAULT_PROJECT
+    name = root.get("name") if isinstance(root, dict) else None
+    return name if isinstance(name, str) and name else DEFAULT_PROJECT

@@ -1,0 +1,189 @@
+"""The program's own stack-config rules, as the review applies them to stack files.
+
+Everything the review borrows from the program is imported here and nowhere else, so the
+review reads a stack exactly as ``pulumi preview`` does: the same normalisation, the same
+validation and the same problem messages, each with its path.
+
+Secret phones (``phone: {secure: v1:...}``) cannot be read without the stack's secrets
+provider. For validation each distinct ciphertext stands in as a placeholder number that the
+rules accept; the review never claims a secret phone is well formed (preview decrypts and
+checks it), only that the rest of the stack is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import (
+    ALLOW_CLEAR_PHONES_KEY,
+    FleetConfigError,
+    clear_phone_paths,
+    clear_phone_problems,
+    parse_fleet,
+    yaml_number_problems,
+)
+from ..domain import (
+    MAX_TESTERS_PER_AGENT,
+    PhoneNumberError,
+    mask_phone,
+    normalize_agent,
+    normalize_phone,
+    redact_digits,
+)
+from ..kaleyra.errors import ConfigurationError
+from ..kaleyra.settings import SANDBOX_POD
+from ..provider_config import BUDGET_KEY, DEFAULT_NEW_TESTER_BUDGET, new_tester_budget_from_config
+
+__all__ = [
+    "BUDGET_KEY",
+    "DEFAULT_NEW_TESTER_BUDGET",
+    "MAX_TESTERS_PER_AGENT",
+    "SANDBOX_POD",
+    "agent_number",
+    "allow_clear_phones_key",
+    "mask_phone",
+    "new_tester_budget",
+    "phone_digits",
+    "redact_digits",
+    "validation",
+]
+
+SECURE = "secure"
+#: Placeholders for secret phones: North American 555-0100..0199 numbers, reserved for
+#: fiction, valid for ``phonenumbers`` and never anybody's phone. 600 of them; an agent holds
+#: at most 200 testers.
+_PLACEHOLDERS = tuple(
+    f"1{area}5550{line}" for area in (202, 212, 213, 312, 415, 617) for line in range(100, 200)
+)
+_PLACEHOLDER_MASK = re.compile(r"1[0-9]{2}X{6}[0-9]{2}")
+
+
+def agent_number(value: object) -> str | None:
+    """The agent's service code as the program normalises it, or None if it is invalid."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    try:
+        return normalize_agent(value)
+    except ValueError:
+        return None
+
+
+def phone_digits(value: object) -> str | None:
+    """A clear phone as E.164 digits (the program's normalisation), or None if it is invalid."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    try:
+        return normalize_phone(value)
+    except PhoneNumberError:
+        return None
+
+
+def new_tester_budget(config: Mapping[str, Any]) -> tuple[int, str | None]:
+    """``rcs-testers:newTesterBudget`` from a stack's config, with the provider's rule; an
+    invalid value gives the default and the provider's own error message."""
+    try:
+        return new_tester_budget_from_config(config.get), None
+    except ConfigurationError as err:
+        return DEFAULT_NEW_TESTER_BUDGET, str(err)
+
+
+def validation(
+    agents: object, *, source: str, key: str, text: str, pod: object, allow_clear: object
+) -> tuple[list[str], str | None]:
+    """Every problem preview would report for this stack's testers (``path: what to fix``),
+    and its warning about clear phones when the stack accepts them.
+
+    ``text`` is the stack file's YAML (where unquoted numbers and clear phones are seen);
+    ``agents`` its decoded ``<project>:agents`` value, secret phones still encrypted unless
+    decrypted by the engine; ``pod`` and ``allow_clear`` the stack's ``kaleyra:pod`` and
+    ``<project>:allowClearPhones`` values."""
+    with_placeholders, secret_masks = _placeholders_for_secret_phones(agents)
+    with _stack_file(text) as stack_file:
+        number_problems = yaml_number_problems(stack_file, key)
+        clear_paths = [] if pod == SANDBOX_POD else clear_phone_paths(stack_file, key)
+    clear_problems, clear_warning = clear_phone_problems(
+        clear_paths, agents, key=key, allowed=_config_bool(allow_clear)
+    )
+    try:
+        parse_fleet(
+            with_placeholders, source=source, extra_problems=[*number_problems, *clear_problems]
+        )
+    except FleetConfigError as err:
+        return [_unmask_placeholders(p, secret_masks) for p in err.problems], clear_warning
+    return [], clear_warning
+
+
+def allow_clear_phones_key(project: str) -> str:
+    return f"{project}:{ALLOW_CLEAR_PHONES_KEY}"
+
+
+def _config_bool(value: object) -> bool:
+    """A boolean stack setting as ``pulumi.Config.get_bool`` reads it."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+@contextlib.contextmanager
+def _stack_file(text: str) -> Iterator[Path]:
+    """The stack file's text as a file: the program's readers take a path, and the base
+    version of a stack lives only in git."""
+    with tempfile.TemporaryDirectory(prefix="rcs-review-") as folder:
+        path = Path(folder) / "stack.yaml"
+        path.write_text(text, encoding="utf-8")
+        yield path
+
+
+def _placeholders_for_secret_phones(agents: object) -> tuple[object, set[str]]:
+    """A copy of ``agents`` with each secret phone replaced by a placeholder number (one per
+    ciphertext, so a copied ciphertext is still a duplicate), and the placeholders' masks
+    that no clear phone of the stack shares."""
+    if not isinstance(agents, list):
+        return agents, set()
+    clear_masks = set()
+    for agent in agents:
+        for tester in _testers(agent):
+            digits = phone_digits(tester.get("phone"))
+            if digits is not None:
+                clear_masks.add(mask_phone(digits))
+    copied = copy.deepcopy(agents)
+    placeholders: set[str] = set()
+    for agent in copied:
+        # Duplicates are checked per agent, and an agent holds at most 200 testers.
+        by_ciphertext: dict[str, str] = {}
+        for tester in _testers(agent):
+            if secure_value(tester.get("note")) is not None:
+                tester["note"] = "a secret note"
+            ciphertext = secure_value(tester.get("phone"))
+            if ciphertext is None:
+                continue
+            if ciphertext not in by_ciphertext:
+                by_ciphertext[ciphertext] = _PLACEHOLDERS[len(by_ciphertext) % len(_PLACEHOLDERS)]
+            tester["phone"] = by_ciphertext[ciphertext]
+        placeholders.update(by_ciphertext.values())
+    masks = {mask_phone(p) for p in placeholders} - clear_masks
+    return copied, masks
+
+
+def _unmask_placeholders(problem: str, secret_masks: set[str]) -> str:
+    return _PLACEHOLDER_MASK.sub(
+        lambda m: "the same secret phone" if m.group(0) in secret_masks else m.group(0), problem
+    )
+
+
+def _testers(agent: object) -> list[dict[str, Any]]:
+    if not isinstance(agent, dict) or not isinstance(agent.get("testers"), list):
+        return []
+    return [t for t in agent["testers"] if isinstance(t, dict)]
+
+
+def secure_value(value: object) -> str | None:
+    """The ciphertext of a ``{secure: v1:...}`` config value, or None for a clear value."""
+    if isinstance(value, dict) and set(value) == {SECURE}:
+        ciphertext = value[SECURE]
+        return ciphertext if isinstance(ciphertext, str) else None
+    return None

@@ -1,0 +1,150 @@
+"""One version of a stack file, read without the engine: its testers by (agent, label).
+
+Secret phones stay encrypted and are identified by their ciphertext; clear phones by their
+normalised digits. The reading is lenient, so an invalid stack still shows what it changes;
+whether it is valid is :func:`rules.validation_problems`' job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from . import rules
+
+__all__ = ["INVALID", "AgentRoster", "Phone", "StackVersion", "TesterEntry", "read_stack_version"]
+
+POD_KEY = "kaleyra:pod"
+#: How a phone that the program would refuse is shown (it was never registered).
+INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A tester's phone as the review compares and shows it: never the number in full."""
+
+    identity: str = field(repr=False)
+    shown: str
+    secret: bool
+
+    @classmethod
+    def of(cls, value: object) -> Phone:
+        ciphertext = rules.secure_value(value)
+        if ciphertext is not None:
+            return cls(f"secure:{ciphertext}", "secret", True)
+        digits = rules.phone_digits(value)
+        if digits is None:
+            return cls(f"invalid:{value!r}", INVALID, False)
+        return cls(f"digits:{digits}", rules.mask_phone(digits), False)
+
+
+@dataclass(frozen=True)
+class TesterEntry:
+    """One declared tester of one agent."""
+
+    label: str
+    phone: Phone
+    note: str | None
+
+
+@dataclass(frozen=True)
+class AgentRoster:
+    """One agent's testers by label, in declaration order."""
+
+    agent: str
+    name: str | None
+    testers: dict[str, TesterEntry]
+
+
+@dataclass(frozen=True)
+class StackVersion:
+    """A stack file at the base or in the work tree."""
+
+    stack: str
+    source: str
+    text: str
+    config: dict[str, Any]
+    agents_key: str
+    agents_value: object
+    agents: dict[str, AgentRoster]
+    read_problem: str | None = None
+
+    @property
+    def pod(self) -> str | None:
+        pod = self.config.get(POD_KEY)
+        return pod if isinstance(pod, str) else None
+
+    @property
+    def project(self) -> str:
+        return self.agents_key.split(":", 1)[0]
+
+
+def read_stack_version(
+    stack: str, source: str, text: str, *, project: str, decrypted: object = None
+) -> StackVersion:
+    """Read a stack file's text. ``decrypted``, when given, is the engine's decrypted
+    ``<project>:agents`` value and is compared instead of the file's ciphertexts."""
+    key = f"{project}:agents"
+    config, problem = _config_of(text)
+    value = config.get(key) if decrypted is None else decrypted
+    return StackVersion(
+        stack=stack,
+        source=source,
+        text=text,
+        config=config,
+        agents_key=key,
+        agents_value=value,
+        agents=_rosters(value),
+        read_problem=problem,
+    )
+
+
+def _config_of(text: str) -> tuple[dict[str, Any], str | None]:
+    try:
+        root = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        what = rules.redact_digits(str(getattr(err, "problem", None) or "unreadable"))
+        return {}, f"is not valid YAML{where}: {what}"
+    if root is None:
+        return {}, None
+    if not isinstance(root, dict):
+        return {}, "is not a Pulumi stack file: expected a map with a `config:` section"
+    config = root.get("config") or {}
+    if not isinstance(config, dict):
+        return {}, "config: must be a map of settings"
+    return config, None
+
+
+def _rosters(value: object) -> dict[str, AgentRoster]:
+    rosters: dict[str, AgentRoster] = {}
+    for node in _list(value):
+        if not isinstance(node, dict):
+            continue
+        agent = rules.agent_number(node.get("agent"))
+        if agent is None or agent in rosters:
+            continue
+        name = node.get("name")
+        testers: dict[str, TesterEntry] = {}
+        for tester in _list(node.get("testers")):
+            if not isinstance(tester, dict):
+                continue
+            label = tester.get("label")
+            if not isinstance(label, str) or not label or label in testers:
+                continue
+            note = tester.get("note")
+            testers[label] = TesterEntry(
+                label=rules.redact_digits(label),
+                phone=Phone.of(tester.get("phone")),
+                note=note if isinstance(note, str) else None,
+            )
+        shown_name = rules.redact_digits(name) if isinstance(name, str) else None
+        rosters[agent] = AgentRoster(agent, shown_name, testers)
+    return rosters
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []

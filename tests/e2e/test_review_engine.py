@@ -1,0 +1,122 @@
+"""The review beside the real engine: its problems read exactly as `pulumi preview` prints
+them, and ``--decrypt`` lets the engine decrypt both versions of a stack, so a re-encrypted
+number is no change and a new number shows masked."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+from support.fleet_data import formatted, phone
+from support.git_repo import StackRepo
+from support.pulumi_cli import REPO, Project, Stack
+
+
+def review(project: Project, *args: str) -> tuple[int, dict[str, Any], str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "rcs_provider", "review", "--format", "json", *args],
+        cwd=project.root,
+        env={**project.env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    data = json.loads(result.stdout) if result.stdout else {}
+    return result.returncode, data, result.stderr
+
+
+def changes(data: dict[str, Any]) -> list[tuple[str, str, str, str | None]]:
+    return [
+        (c["kind"], c["label"], c["phone"], c.get("from_phone"))
+        for s in data["stacks"]
+        for a in s["agents"]
+        for c in a["changes"]
+    ]
+
+
+def test_decrypt_compares_numbers_not_ciphertexts(project: Project) -> None:
+    (project.root / ".gitignore").write_text(".venv\n.pulumi-state/\n.pulumi-home/\n")
+    project.pulumi("stack", "init", "prod", "--secrets-provider", "passphrase").ok()
+    stack = Stack(project, "prod")
+    stack.set_kaleyra(pod="in", sid="SID")
+    stack.set_secret_phones({"48900": [("qa-a", 1), ("qa-b", 2)]})
+    repo = StackRepo(project.root)
+    repo.commit("prod with two secret phones")
+    repo.branch("change")
+    path = "rcs-testers:agents[0].testers[{}].phone"
+    stack.run("config", "set", "--secret", "--path", path.format(0), formatted(1)).ok()
+    stack.run("config", "set", "--secret", "--path", path.format(1), formatted(3)).ok()
+    repo.commit("qa-a encrypted again, qa-b gets a new number")
+
+    status, by_ciphertext, _ = review(project)
+    assert status == 0
+    assert changes(by_ciphertext) == [
+        ("phone_changed", "qa-a", "secret", "secret"),
+        ("phone_changed", "qa-b", "secret", "secret"),
+    ]
+    assert len(by_ciphertext["notes"]) == 1
+
+    status, by_number, err = review(project, "--decrypt")
+    assert (status, err) == (0, "")
+    assert by_number["decrypted"] is True
+    assert changes(by_number) == [("phone_changed", "qa-b", "91980XXXXX03", "91980XXXXX02")]
+    assert by_number["notes"] == []
+    for number in (phone(1), phone(2), phone(3)):
+        assert number not in json.dumps(by_number)
+
+
+def test_decrypt_without_the_passphrase_is_a_usage_error(project: Project) -> None:
+    (project.root / ".gitignore").write_text(".venv\n.pulumi-state/\n.pulumi-home/\n")
+    project.pulumi("stack", "init", "prod", "--secrets-provider", "passphrase").ok()
+    stack = Stack(project, "prod")
+    stack.set_kaleyra(pod="in", sid="SID")
+    stack.set_secret_phones({"48900": [("qa-a", 1)]})
+    repo = StackRepo(project.root)
+    repo.commit("prod")
+    repo.branch("change")
+    stack.set_secret_phones({"48900": [("qa-a", 1), ("qa-b", 2)]})
+    del project.env["PULUMI_CONFIG_PASSPHRASE"]
+    status, data, err = review(project, "--decrypt")
+    assert (status, data) == (2, {})
+    assert err.startswith("error: Unable to decrypt stack prod (base version): "), err
+    assert "passphrase" in err.split(". Log in")[0]
+    assert "make its secrets provider available (e.g. PULUMI_CONFIG_PASSPHRASE)" in err
+
+
+def test_problems_read_exactly_as_preview_prints_them(project: Project) -> None:
+    (project.root / ".gitignore").write_text(".venv\n.pulumi-state/\n.pulumi-home/\n")
+    project.pulumi("stack", "init", "prod", "--secrets-provider", "passphrase").ok()
+    stack = Stack(project, "prod")
+    stack.set_kaleyra(pod="in", sid="SID")
+    stack.set_secret_phones({"48900": [("qa-a", 1)]})
+    repo = StackRepo(project.root)
+    repo.commit("prod with a secret phone")
+    repo.branch("broken")
+    agents = stack._load()["config"]["rcs-testers:agents"]
+    agents[0]["testers"] += [
+        {"label": "qa-a", "phone": {"secure": agents[0]["testers"][0]["phone"]["secure"]}},
+        {"label": "qa-b", "phoneNo": formatted(2)},
+        {"label": "qa-c", "phone": formatted(3)},
+    ]
+    agents.append({"agent": "20700", "testers": []})
+    stack.set_agents(agents)
+    repo.commit("broken testers")
+
+    preview = stack.preview()
+    assert preview.returncode != 0
+    printed = re.findall(r"(stacks/Pulumi\.prod\.yaml: agents\[.*?)\s*$", preview.output, re.M)
+    assert len(printed) == 6
+    status, decrypted, _ = review(project, "--decrypt")
+    assert status == 1
+    assert decrypted["stacks"][0]["problems"] == printed
+    # Without the secrets, a copied ciphertext is named as such instead of by its mask.
+    status, by_ciphertext, _ = review(project)
+    assert status == 1
+    assert by_ciphertext["stacks"][0]["problems"] == [
+        line.replace("91980XXXXX01 is already", "the same secret phone is already")
+        for line in printed
+    ]
