@@ -17,7 +17,7 @@ __all__ = ["DAILY_END", "DAILY_START", "DailyTarget", "daily_targets", "merge", 
 DAILY_START = "<!-- daily:start -->"
 DAILY_END = "<!-- daily:end -->"
 DEFAULTS, SKIP = list(MODES)
-#: The issue's targets: up / floor per engine setting, preview ratio, bytes per tester.
+#: The daily targets: up / floor per engine setting, preview ratio, bytes per tester.
 UP_TARGETS = {DEFAULTS: 2.5, SKIP: 1.5}
 PREVIEW_TARGET = 5.0
 BYTES_TARGET = 2048

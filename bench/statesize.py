@@ -1,6 +1,6 @@
 """Bytes of state per tester, by part: what a ``pulumi stack export`` holds for each RcsTester.
 
-Compact JSON (no spaces), as the issue counts it. The stack trace is split by where each frame
+Compact JSON (no spaces), as the targets count it. The stack trace is split by where each frame
 comes from, so it shows what our call path adds beside what the SDK and Python always add.
 """
 
