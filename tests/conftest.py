@@ -1,5 +1,5 @@
 """Shared test set-up: ``tests/support`` importable as ``support``, the engine fixtures, the
-e2e / reliability markers by folder, and test settings for this noisy shared machine."""
+e2e / reliability / backends markers by folder, and test settings for this noisy shared machine."""
 
 import os
 import sys
@@ -21,11 +21,15 @@ os.environ.setdefault("RCS_TESTERS_TRACEBACKS", "1")
 settings.register_profile("rcs-testers", deadline=None)
 settings.load_profile("rcs-testers")
 
-MARKERS_BY_FOLDER = {"e2e": pytest.mark.e2e, "reliability": pytest.mark.reliability}
+MARKERS_BY_FOLDER = {
+    "e2e": pytest.mark.e2e,
+    "reliability": pytest.mark.reliability,
+    "backends": pytest.mark.backends,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/e2e and tests/reliability (for `-m`)."""
+    """Mark every test under tests/e2e, tests/reliability and tests/backends (for `-m`)."""
     for item in items:
         folder = Path(str(item.fspath)).relative_to(HERE).parts[0]
         if folder in MARKERS_BY_FOLDER:

@@ -2,11 +2,14 @@
 //
 // Pulumi's own host (module github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3)
 // is not served by the Go module proxy this project builds from, neither by tag nor by commit.
-// This host implements the part of the LanguageRuntime gRPC service that `pulumi preview`,
-// `up`, `refresh` and `destroy` use for a Python program: it runs the program with the
-// project's virtualenv through the SDK's own pulumi-language-python-exec script, exactly as
-// the official host does. Calls it does not serve (templates, code generation, packing,
-// Python plugins) answer Unimplemented with a message that says to install Pulumi.
+// This host behaves like it wherever a user of this project would notice: it resolves Python
+// through the SDK's own toolchain package (sdk/v3/python/toolchain: pip, uv or poetry, the
+// `virtualenv` option), runs the program through the SDK's pulumi-language-python-exec with
+// the stack config in the PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS environment variables
+// (so Linux's 128 KiB limit on one environment string applies here too), installs
+// dependencies, and runs Python plugins and policy packs (through the SDK's PolicyProxy).
+// The calls it does not serve (templates, code generation, packing, linking, debugging)
+// answer Unimplemented with a message that says to install the official Pulumi CLI.
 //
 // Where the official Pulumi CLI is installed, scripts/bootstrap-engine uses its host instead.
 package main
@@ -15,6 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,62 +32,91 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	pbempty "google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
 )
 
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "0.0.0-dev"
-
-// bailExitCode is what pulumi-language-python-exec exits with after it has already shown
-// the user an actionable error through the engine; the host must not add another one.
-const bailExitCode = 32
-
-// configLoader runs before pulumi-language-python-exec: it moves the stack config from the
-// private file (argv[1]) into the process environment, deletes the file, and runs the exec
-// script (argv[2]) with the remaining arguments as if it had been started directly.
-const configLoader = `import json, os, runpy, sys
-path = sys.argv[1]
-with open(path, encoding="utf-8") as f:
-    os.environ.update(json.load(f))
-os.remove(path)
-sys.argv = sys.argv[2:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-`
+const (
+	// execScriptName is the SDK's program runner, installed next to this host.
+	execScriptName = "pulumi-language-python-exec"
+	// configVar and configSecretKeysVar carry the stack config to the program: the Python
+	// SDK reads them at import time. One environment string is limited to 128 KiB on Linux.
+	configVar           = "PULUMI_CONFIG"
+	configSecretKeysVar = "PULUMI_CONFIG_SECRET_KEYS" //nolint:gosec // a variable name
+	// bailExitCode is what pulumi-language-python-exec exits with after it has already shown
+	// the user an actionable error through the engine; the host must not add another one.
+	bailExitCode = 32
+	// healthcheckInterval is how often the host checks that the engine still answers.
+	healthcheckInterval = 5 * time.Minute
+)
 
 const unsupported = "not supported by the rcs-testers language host; install the official " +
 	"Pulumi CLI (https://www.pulumi.com/docs/install/) for this command"
 
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
-	execScript string
+
+	execScript    string
+	engineAddress string
+	// cancelCtx ends running programs when the engine calls Cancel.
+	cancelCtx  context.Context
+	cancelFunc context.CancelFunc
 }
 
 func main() {
-	self, err := os.Executable()
-	if err != nil {
-		fail("cannot locate own executable: %v", err)
+	flag.String("tracing", "", "Emit tracing to a Zipkin-compatible endpoint (ignored)")
+	showVersion := flag.Bool("version", false, "Print the plugin version and exit")
+	givenExec := flag.String("use-executor", "", "Run programs with this executor instead of "+execScriptName)
+	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.Version)
+		return
 	}
-	execScript := filepath.Join(filepath.Dir(self), "pulumi-language-python-exec")
-	if _, err := os.Stat(execScript); err != nil {
-		fail("missing %s next to the language host; rerun scripts/bootstrap-engine", execScript)
+	logging.InitLogging(false, 0, false)
+
+	execScript := *givenExec
+	if execScript == "" {
+		self, err := os.Executable()
+		if err != nil {
+			fail("cannot locate own executable: %v", err)
+		}
+		execScript = filepath.Join(filepath.Dir(self), execScriptName)
+		if _, err := os.Stat(execScript); err != nil {
+			fail("missing %s next to the language host; rerun scripts/bootstrap-engine", execScript)
+		}
+	}
+	var engineAddress string
+	if args := flag.Args(); len(args) > 0 {
+		engineAddress = args[0]
 	}
 
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	cancel := make(chan bool)
 	go func() {
-		signals := make(chan os.Signal, 1)
-		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-		<-signals
+		<-ctx.Done()
+		stop()
 		close(cancel)
 	}()
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, healthcheckInterval, stop); err != nil {
+			fail("could not start the engine health check: %v", err)
+		}
+	}
 	go exitWithParent(os.Getppid())
 
+	runCtx, runCancel := context.WithCancel(context.Background())
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: cancel,
 		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, &host{execScript: execScript})
+			pulumirpc.RegisterLanguageRuntimeServer(srv, &host{
+				execScript: execScript, engineAddress: engineAddress,
+				cancelCtx: runCtx, cancelFunc: runCancel,
+			})
 			return nil
 		},
 		Options: rpcutil.OpenTracingServerInterceptorOptions(nil),
@@ -98,7 +131,8 @@ func main() {
 }
 
 // exitWithParent ends the host when the engine that started it is gone (killed with SIGKILL,
-// say): the engine starts plugins in process groups of their own, so nothing else would.
+// say): the engine starts plugins in process groups of their own, and the health check
+// above only notices after minutes.
 func exitWithParent(parent int) {
 	for {
 		time.Sleep(time.Second)
@@ -114,222 +148,227 @@ func fail(format string, args ...any) {
 }
 
 func (h *host) Handshake(
-	_ context.Context, _ *pulumirpc.LanguageHandshakeRequest,
+	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
 ) (*pulumirpc.LanguageHandshakeResponse, error) {
+	h.engineAddress = req.GetEngineAddress()
 	return &pulumirpc.LanguageHandshakeResponse{}, nil
 }
 
-func (h *host) GetPluginInfo(context.Context, *pbempty.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: strings.TrimPrefix(version, "v")}, nil
+func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
 }
 
-// GetRequiredPlugins reports none: a dynamic provider needs no plugin download, and the
+func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	h.cancelFunc()
+	return &emptypb.Empty{}, nil
+}
+
+// GetRequiredPackages reports none: a dynamic provider needs no plugin download, and the
 // engine launches pulumi-resource-pulumi-python from PATH when a dynamic resource appears.
-func (h *host) GetRequiredPlugins(
-	context.Context, *pulumirpc.GetRequiredPluginsRequest,
-) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
+// (The official host also lists installed Python packages that ship a pulumi-plugin.json;
+// this project installs none.) The virtualenv is created when missing, as the official host does.
 func (h *host) GetRequiredPackages(
-	context.Context, *pulumirpc.GetRequiredPackagesRequest,
+	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	tc, _, err := resolve(req.GetInfo(), false)
+	if err != nil {
+		return nil, err
+	}
+	if err := tc.EnsureVenv(ctx, req.GetInfo().GetProgramDirectory(), false, true, os.Stdout, os.Stderr); err != nil {
+		return nil, err
+	}
 	return &pulumirpc.GetRequiredPackagesResponse{}, nil
 }
 
-// InstallDependencies checks that the virtualenv exists; creating it is the Makefile's job.
-func (h *host) InstallDependencies(
-	req *pulumirpc.InstallDependenciesRequest,
-	server grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
-) error {
-	python := pythonFor(req.GetInfo())
-	if _, err := os.Stat(python); err != nil && filepath.IsAbs(python) {
-		return fmt.Errorf("virtualenv python %s not found: run `make venv` in the project", python)
-	}
-	return server.Send(&pulumirpc.InstallDependenciesResponse{
-		Stdout: []byte("dependencies are managed by `make venv` (" + python + ")\n"),
-	})
-}
-
 func (h *host) About(
-	_ context.Context, req *pulumirpc.AboutRequest,
+	ctx context.Context, req *pulumirpc.AboutRequest,
 ) (*pulumirpc.AboutResponse, error) {
-	python := pythonFor(req.GetInfo())
-	out, err := exec.Command(python, "--version").Output()
+	tc, opts, err := resolve(req.GetInfo(), false)
 	if err != nil {
-		return nil, fmt.Errorf("unable to run %s --version: %w", python, err)
+		return nil, err
+	}
+	info, err := tc.About(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return &pulumirpc.AboutResponse{
-		Executable: python,
-		Version:    strings.TrimSpace(strings.TrimPrefix(string(out), "Python ")),
+		Executable: info.PythonExecutable,
+		Version:    info.PythonVersion.String(),
+		Metadata: map[string]string{
+			"toolchain":        toolchain.Name(opts.Toolchain),
+			"toolchainVersion": info.ToolchainVersion.String(),
+			"typechecker":      toolchain.TypeCheckerName(opts.Typechecker),
+		},
 	}, nil
 }
 
-// GetProgramDependencies lists the virtualenv's packages with `pip list`.
 func (h *host) GetProgramDependencies(
-	_ context.Context, req *pulumirpc.GetProgramDependenciesRequest,
+	ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	python := pythonFor(req.GetInfo())
-	out, err := exec.Command(python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check").Output()
+	tc, _, err := resolve(req.GetInfo(), false)
 	if err != nil {
-		return nil, fmt.Errorf("unable to list Python packages with %s -m pip list: %w", python, err)
+		return nil, err
 	}
-	var packages []struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
-	}
-	if err := json.Unmarshal(out, &packages); err != nil {
-		return nil, fmt.Errorf("unable to parse pip list output: %w", err)
+	deps, err := tc.ListPackages(ctx, req.GetTransitiveDependencies())
+	if err != nil {
+		return nil, fmt.Errorf("failed to get python dependencies: %w", err)
 	}
 	resp := &pulumirpc.GetProgramDependenciesResponse{}
-	for _, p := range packages {
-		resp.Dependencies = append(resp.Dependencies, &pulumirpc.DependencyInfo{Name: p.Name, Version: p.Version})
+	for _, d := range deps {
+		resp.Dependencies = append(resp.Dependencies, &pulumirpc.DependencyInfo{Name: d.Name, Version: d.Version})
 	}
 	return resp, nil
 }
 
-// Run executes the Python program through pulumi-language-python-exec with the project's
-// virtualenv, passing the stack configuration in the environment as the SDK expects.
+// Run executes the program through pulumi-language-python-exec with the toolchain's Python,
+// the stack config in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS, and typechecks it first when
+// the project's `typechecker` option asks for it.
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	info := req.GetInfo()
-	python := pythonFor(info)
-
-	program := req.GetProgram()
-	if info != nil && info.GetEntryPoint() != "" {
-		program = info.GetEntryPoint()
+	if req.GetAttachDebugger() {
+		return &pulumirpc.RunResponse{Error: "attaching a debugger is " + unsupported}, nil
 	}
-	if program == "" {
-		program = "."
-	}
-
-	// The stack config travels in a private file, not in the environment: Linux caps one
-	// environment string at 128 KiB, which a stack of a few thousand testers exceeds.
-	configDir, err := os.MkdirTemp("", "rcs-testers-config-")
+	tc, opts, err := resolve(req.GetInfo(), false)
 	if err != nil {
-		return nil, fmt.Errorf("unable to create a private directory for the stack config: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(configDir)
-	configFile := filepath.Join(configDir, "config.json")
-
-	args := []string{
-		"-u", "-c", configLoader, configFile, h.execScript,
-		"--monitor", req.GetMonitorAddress(),
-		"--engine", engineAddressFromArgs(),
-		"--project", req.GetProject(),
-		"--stack", req.GetStack(),
-		"--pwd", req.GetPwd(),
-		"--dry_run", strconv.FormatBool(req.GetDryRun()),
-		"--parallel", strconv.Itoa(int(req.GetParallel())),
-		"--organization", req.GetOrganization(),
+	if err := tc.ValidateVenv(ctx); err != nil {
+		return nil, err
 	}
-	if info != nil && info.GetRootDirectory() != "" {
-		args = append(args, "--root_directory", info.GetRootDirectory())
-	}
-	args = append(args, program)
-	args = append(args, req.GetArgs()...)
-
-	configMap := req.GetConfig()
-	if configMap == nil {
-		configMap = map[string]string{}
-	}
-	config, err := json.Marshal(configMap)
+	env, err := configEnv(req)
 	if err != nil {
-		return nil, fmt.Errorf("unable to encode stack config: %w", err)
+		return nil, err
 	}
-	secretKeys := req.GetConfigSecretKeys()
-	if secretKeys == nil {
-		secretKeys = []string{}
-	}
-	secretKeysJSON, err := json.Marshal(secretKeys)
-	if err != nil {
-		return nil, fmt.Errorf("unable to encode secret config keys: %w", err)
+	if err := typecheck(ctx, tc, opts, req.GetInfo().GetProgramDirectory()); err != nil {
+		return nil, err
 	}
 
-	payload, err := json.Marshal(map[string]string{
-		"PULUMI_CONFIG":             string(config),
-		"PULUMI_CONFIG_SECRET_KEYS": string(secretKeysJSON),
-	})
+	runCtx, runCancel := context.WithCancel(h.cancelCtx)
+	defer runCancel()
+	context.AfterFunc(ctx, runCancel)
+	cmd, err := tc.Command(runCtx, append([]string{h.execScript}, h.programArgs(req)...)...)
 	if err != nil {
-		return nil, fmt.Errorf("unable to encode stack config: %w", err)
+		return nil, err
 	}
-	if err := os.WriteFile(configFile, payload, 0o600); err != nil {
-		return nil, fmt.Errorf("unable to write the stack config for the program: %w", err)
+	cmd.Cancel = func() error {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			return cmd.Process.Kill()
+		}
+		return nil
 	}
-
-	cmd := exec.CommandContext(ctx, python, args...)
-	cmd.Dir = req.GetPwd()
-	cmd.Env = append(virtualenvEnv(os.Environ(), python), "PYTHONUNBUFFERED=1")
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, env...)
 
 	if err := cmd.Run(); err != nil {
+		_ = os.Stdout.Sync()
+		_ = os.Stderr.Sync()
 		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			if exitErr.ExitCode() == bailExitCode {
-				return &pulumirpc.RunResponse{Bail: true}, nil
-			}
+		if !errors.As(err, &exitErr) {
+			// E2BIG ("argument list too long") lands here: the config did not fit the environment.
 			return &pulumirpc.RunResponse{
-				Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
+				Error: fmt.Sprintf("problem executing program (could not run language executor): %v", err),
 			}, nil
 		}
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("Problem executing program (%s): %v", python, err)}, nil
+		switch code := exitErr.ExitCode(); code {
+		case bailExitCode:
+			return &pulumirpc.RunResponse{Bail: true}, nil
+		case 0:
+			return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited unexpectedly: %v", exitErr)}, nil
+		default:
+			return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited with non-zero exit code: %d", code)}, nil
+		}
 	}
 	return &pulumirpc.RunResponse{}, nil
 }
 
-func (h *host) RunPlugin(
-	*pulumirpc.RunPluginRequest, grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
-) error {
-	return status.Error(codes.Unimplemented, "running Python plugins is "+unsupported)
-}
-
-// engineAddressFromArgs returns the engine address: the only positional argument the engine
-// passes; its logging and tracing flags (-v=9, --logtostderr, --tracing ...) are ignored.
-func engineAddressFromArgs() string {
-	for _, arg := range os.Args[1:] {
-		if !strings.HasPrefix(arg, "-") {
-			return arg
+// programArgs builds pulumi-language-python-exec's command line; empty values are left out.
+func (h *host) programArgs(req *pulumirpc.RunRequest) []string {
+	var args []string
+	add := func(name, value string) {
+		if value != "" {
+			args = append(args, "--"+name, value)
 		}
 	}
-	return ""
+	add("monitor", req.GetMonitorAddress())
+	add("engine", h.engineAddress)
+	add("project", req.GetProject())
+	add("root_directory", req.GetInfo().GetRootDirectory())
+	add("stack", req.GetStack())
+	add("pwd", req.GetPwd())
+	add("dry_run", strconv.FormatBool(req.GetDryRun()))
+	add("parallel", strconv.Itoa(int(req.GetParallel())))
+	add("organization", req.GetOrganization())
+	args = append(args, req.GetInfo().GetEntryPoint())
+	return append(args, req.GetArgs()...)
 }
 
-// pythonFor resolves the interpreter: the `virtualenv` runtime option (relative to the project
-// root), else $VIRTUAL_ENV, else python3 from PATH.
-func pythonFor(info *pulumirpc.ProgramInfo) string {
-	if info != nil && info.GetOptions() != nil {
-		if venv, ok := info.GetOptions().AsMap()["virtualenv"].(string); ok && venv != "" {
-			if !filepath.IsAbs(venv) {
-				venv = filepath.Join(info.GetRootDirectory(), venv)
-			}
-			return filepath.Join(venv, "bin", "python")
+// configEnv renders the stack config as the Python SDK reads it: PULUMI_CONFIG (a JSON
+// object of key to value, omitted when the engine sends none) and PULUMI_CONFIG_SECRET_KEYS.
+func configEnv(req *pulumirpc.RunRequest) ([]string, error) {
+	var env []string
+	if cfg := req.GetConfig(); cfg != nil {
+		text, err := json.Marshal(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("failed to serialize configuration: %w", err)
 		}
+		env = append(env, configVar+"="+string(text))
 	}
-	if venv := os.Getenv("VIRTUAL_ENV"); venv != "" {
-		return filepath.Join(venv, "bin", "python")
+	keys := req.GetConfigSecretKeys()
+	if keys == nil {
+		keys = []string{}
 	}
-	return "python3"
+	text, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("failed to serialize configuration secret keys: %w", err)
+	}
+	return append(env, configSecretKeysVar+"="+string(text)), nil
 }
 
-// virtualenvEnv activates the virtualenv that holds python, if it is one.
-func virtualenvEnv(env []string, python string) []string {
-	if !filepath.IsAbs(python) {
-		return env
+// typecheck runs mypy or pyright over the program directory when the project asks for it.
+func typecheck(ctx context.Context, tc toolchain.Toolchain, opts toolchain.PythonOptions, dir string) error {
+	var name string
+	switch opts.Typechecker {
+	case toolchain.TypeCheckerMypy:
+		name = "mypy"
+	case toolchain.TypeCheckerPyright:
+		name = "pyright"
+	default:
+		return nil
 	}
-	venv := filepath.Dir(filepath.Dir(python))
-	if _, err := os.Stat(filepath.Join(venv, "pyvenv.cfg")); err != nil {
-		return env
-	}
-	out := make([]string, 0, len(env)+2)
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "VIRTUAL_ENV=") ||
-			strings.HasPrefix(kv, "PYTHONHOME=") {
-			continue
+	args := []string{"-m", name}
+	if name == "mypy" {
+		venv, err := tc.VirtualEnvPath(ctx)
+		if err != nil {
+			return err
 		}
-		out = append(out, kv)
+		if rel, err := filepath.Rel(dir, venv); err == nil {
+			args = append(args, "--exclude", rel)
+		}
 	}
-	return append(out,
-		"VIRTUAL_ENV="+venv,
-		"PATH="+filepath.Join(venv, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"),
-	)
+	cmd, err := tc.Command(ctx, append(args, dir)...)
+	if err != nil {
+		return err
+	}
+	var output strings.Builder
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		os.Stdout.WriteString(output.String())
+		return fmt.Errorf("%s failed: %w\n%s", name, err, output.String())
+	}
+	os.Stdout.WriteString(output.String())
+	return nil
+}
+
+func (h *host) Template(context.Context, *pulumirpc.TemplateRequest) (*pulumirpc.TemplateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "project templates are "+unsupported)
+}
+
+func (h *host) RuntimeOptionsPrompts(
+	context.Context, *pulumirpc.RuntimeOptionsRequest,
+) (*pulumirpc.RuntimeOptionsResponse, error) {
+	return &pulumirpc.RuntimeOptionsResponse{}, nil
 }

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from .checks import check_stack
-from .decrypt import decrypted_agents
+from .decrypt import decrypted_testers
 from .gitsource import read_sources
 from .model import Review, diff_stack
 from .stackfile import StackVersion, read_stack_version
@@ -55,7 +55,7 @@ class _VersionReader:
         if text is None:
             return None
         decrypted = (
-            decrypted_agents(
+            decrypted_testers(
                 self.project_dir, self.stack, text, project=self.project, at_base=at_base
             )
             if self.decrypt

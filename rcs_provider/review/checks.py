@@ -29,19 +29,19 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
             f"(`pulumi config set --secret --path '{head.agents_key}[0].testers[0].phone' ...`)."
         )
         return
-    problems, clear_phones_warning = rules.validation(
+    problems, warnings = rules.validation(
         head.agents_value,
         source=head.source,
         key=head.agents_key,
         text=head.text,
         pod=head.pod,
         allow_clear=head.config.get(rules.allow_clear_phones_key(head.project)),
+        phonebook=head.phonebook_value,
     )
     review.problems += [f"{head.source}: {problem}" for problem in problems]
     review.warnings += _budget_warnings(review, budget)
     review.warnings += _ceiling_warnings(review)
-    if clear_phones_warning is not None:
-        review.warnings.append(f"{head.source}: {clear_phones_warning}")
+    review.warnings += [f"{head.source}: {warning}" for warning in warnings]
 
 
 def _budget_warnings(review: StackReview, budget: int) -> list[str]:

@@ -13,17 +13,19 @@ from pathlib import Path
 
 from . import rules
 from .gitsource import ReviewUsageError
+from .rules import PHONEBOOK_NAME
 
-__all__ = ["decrypted_agents"]
+__all__ = ["decrypted_testers"]
 
 TIMEOUT_SECONDS = 120
 
 
-def decrypted_agents(
+def decrypted_testers(
     project_dir: Path, stack: str, text: str, *, project: str, at_base: bool
-) -> object:
-    """The stack's ``<project>:agents`` value with secrets decrypted, as ``pulumi config
-    --show-secrets --json`` gives it; the base version is passed with ``--config-file``."""
+) -> tuple[object, object]:
+    """The stack's ``<project>:agents`` and phonebook (``<project>:testers``) values with
+    secrets decrypted, as ``pulumi config --show-secrets --json`` gives them; the base
+    version is passed with ``--config-file``."""
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise ReviewUsageError(
@@ -62,12 +64,18 @@ def decrypted_agents(
             "review without --decrypt."
         )
     try:
-        entry = json.loads(result.stdout).get(f"{project}:agents")
+        config = json.loads(result.stdout)
+        entries = (config.get(f"{project}:agents"), config.get(f"{project}:{PHONEBOOK_NAME}"))
     except (json.JSONDecodeError, AttributeError):
         raise ReviewUsageError(
             f"Unable to decrypt stack {stack} ({side} version): `pulumi config --json` did not "
             "answer a JSON map. Check the Pulumi CLI version (>= 3.0)."
         ) from None
+    return _value_of(entries[0]), _value_of(entries[1])
+
+
+def _value_of(entry: object) -> object:
+    """A config value of ``pulumi config --json``: an object, or JSON text, or a string."""
     if not isinstance(entry, dict):
         return None
     if "objectValue" in entry:

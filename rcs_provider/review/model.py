@@ -3,7 +3,9 @@
 Testers are identified by (agent, label), as the program names its resources. A label that
 disappears while the same phone appears under a new label of the same agent is a rename (the
 provider adopts the registration: no invitation); the same phone leaving one agent for another
-is a move (an invitation at the new agent, a removal by hand at the old one).
+is a move (an invitation at the new agent, a removal by hand at the old one). A reference to
+the stack's phonebook is compared as the person's entry: a phone changed there is a phone change
+of every agent that refers to the person, each saying where it comes from.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from . import rules
 from .stackfile import INVALID, AgentRoster, StackVersion, TesterEntry
 
 __all__ = [
@@ -24,6 +27,8 @@ __all__ = [
 ]
 
 CONSOLE = "in the Kaleyra console"
+#: How a tester with ``allowNonMobile: true`` is flagged beside its change.
+ALLOW_NON_MOBILE_FLAG = f"{rules.ALLOW_NON_MOBILE_KEY}: line type not checked"
 
 
 class ChangeKind(StrEnum):
@@ -33,6 +38,7 @@ class ChangeKind(StrEnum):
     PHONE_CHANGED = "phone_changed"
     MOVED = "moved"
     NOTE_CHANGED = "note_changed"
+    ALLOW_NON_MOBILE_CHANGED = "allow_non_mobile_changed"
 
 
 class Status(StrEnum):
@@ -58,6 +64,10 @@ class Change:
     from_phone: str | None = None
     from_agent: str | None = None
     secret_compared: bool = False
+    #: The phonebook entry (``testers.qa-alice``) the tester's phone comes from, if any.
+    from_phonebook: str | None = None
+    #: The tester has ``allowNonMobile: true``: its line type is not checked.
+    allow_non_mobile: bool = False
 
     @property
     def invites(self) -> bool:
@@ -85,6 +95,10 @@ class Change:
     @property
     def effect(self) -> str:
         """The change in a few words, for a table cell."""
+        flag = f"; {ALLOW_NON_MOBILE_FLAG}" if self.allow_non_mobile else ""
+        return self._effect() + flag
+
+    def _effect(self) -> str:
         if self.kind is ChangeKind.ADDED:
             return "added: invitation sent"
         if self.kind is ChangeKind.REMOVED:
@@ -92,10 +106,15 @@ class Change:
         if self.kind is ChangeKind.RENAMED:
             return f"renamed from {self.from_label}: no invitation"
         if self.kind is ChangeKind.PHONE_CHANGED:
-            return f"phone changed from {self.from_phone}: invitation sent"
+            where = f" in the phonebook ({self.from_phonebook})" if self.from_phonebook else ""
+            return f"phone changed{where} from {self.from_phone}: invitation sent"
         if self.kind is ChangeKind.MOVED:
             renamed = f" (was {self.from_label})" if self.from_label else ""
             return f"moved from agent {self.from_agent}{renamed}: invitation sent"
+        if self.kind is ChangeKind.ALLOW_NON_MOBILE_CHANGED:
+            if self.allow_non_mobile:
+                return f"{rules.ALLOW_NON_MOBILE_KEY} set: no effect on the registration"
+            return f"{rules.ALLOW_NON_MOBILE_KEY} removed: its line type is checked again"
         return "note changed: no effect"
 
 
@@ -221,8 +240,12 @@ def _same_labels(
                     after.phone.shown,
                     from_phone=before.phone.shown,
                     secret_compared=before.phone.secret or after.phone.secret,
+                    from_phonebook=_phonebook_entry(after),
+                    allow_non_mobile=after.allow_non_mobile,
                 )
             )
+        elif before.allow_non_mobile != after.allow_non_mobile:
+            changes.append(_single(ChangeKind.ALLOW_NON_MOBILE_CHANGED, agent, after))
         elif before.note != after.note:
             changes.append(_single(ChangeKind.NOTE_CHANGED, agent, after))
     return changes
@@ -238,7 +261,14 @@ def _renames(agent: str, gone: list[TesterEntry], came: list[TesterEntry]) -> li
         gone.remove(before)
         came.remove(after)
         changes.append(
-            Change(ChangeKind.RENAMED, agent, after.label, after.phone.shown, before.label)
+            Change(
+                ChangeKind.RENAMED,
+                agent,
+                after.label,
+                after.phone.shown,
+                before.label,
+                allow_non_mobile=after.allow_non_mobile,
+            )
         )
     return changes
 
@@ -275,8 +305,15 @@ def _moved(agent: str, tester: TesterEntry, agent_from: str, previous: TesterEnt
         tester.phone.shown,
         from_label=previous.label if previous.label != tester.label else None,
         from_agent=agent_from,
+        allow_non_mobile=tester.allow_non_mobile,
     )
 
 
 def _single(kind: ChangeKind, agent: str, tester: TesterEntry) -> Change:
-    return Change(kind, agent, tester.label, tester.phone.shown)
+    return Change(
+        kind, agent, tester.label, tester.phone.shown, allow_non_mobile=tester.allow_non_mobile
+    )
+
+
+def _phonebook_entry(tester: TesterEntry) -> str | None:
+    return rules.phonebook_path(tester.label) if tester.from_phonebook else None

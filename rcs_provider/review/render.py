@@ -205,6 +205,10 @@ def _change_data(change: Change) -> dict[str, Any]:
         data["from_phone"] = change.from_phone
     if change.from_agent is not None:
         data["from_agent"] = change.from_agent
+    if change.from_phonebook is not None:
+        data["from_phonebook"] = change.from_phonebook
+    if change.allow_non_mobile:
+        data["allow_non_mobile"] = True
     data["invitation"] = change.invites
     if change.action is not None:
         data["action"] = change.action

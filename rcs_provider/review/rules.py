@@ -16,18 +16,23 @@ import contextlib
 import copy
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..config import (
     ALLOW_CLEAR_PHONES_KEY,
+    PHONEBOOK_NAME,
+    AgentSpec,
     FleetConfigError,
     clear_phone_paths,
     clear_phone_problems,
-    parse_fleet,
+    parse_stack_testers,
+    phonebook_clear_phones,
+    phonebook_yaml_number_problems,
     yaml_number_problems,
 )
+from ..config.phonebook import phonebook_path
 from ..domain import (
     MAX_TESTERS_PER_AGENT,
     PhoneNumberError,
@@ -38,18 +43,22 @@ from ..domain import (
 )
 from ..kaleyra.errors import ConfigurationError
 from ..kaleyra.settings import SANDBOX_POD
+from ..line_type import ALLOW_NON_MOBILE_KEY
 from ..provider_config import BUDGET_KEY, DEFAULT_NEW_TESTER_BUDGET, new_tester_budget_from_config
 
 __all__ = [
+    "ALLOW_NON_MOBILE_KEY",
     "BUDGET_KEY",
     "DEFAULT_NEW_TESTER_BUDGET",
     "MAX_TESTERS_PER_AGENT",
+    "PHONEBOOK_NAME",
     "SANDBOX_POD",
     "agent_number",
     "allow_clear_phones_key",
     "mask_phone",
     "new_tester_budget",
     "phone_digits",
+    "phonebook_path",
     "redact_digits",
     "validation",
 ]
@@ -94,29 +103,71 @@ def new_tester_budget(config: Mapping[str, Any]) -> tuple[int, str | None]:
 
 
 def validation(
-    agents: object, *, source: str, key: str, text: str, pod: object, allow_clear: object
-) -> tuple[list[str], str | None]:
+    agents: object,
+    *,
+    source: str,
+    key: str,
+    text: str,
+    pod: object,
+    allow_clear: object,
+    phonebook: object = None,
+) -> tuple[list[str], list[str]]:
     """Every problem preview would report for this stack's testers (``path: what to fix``),
-    and its warning about clear phones when the stack accepts them.
+    and its warnings (clear phones the stack accepts, unknown line types, people no agent
+    refers to), plus a line per tester with ``allowNonMobile: true``.
 
     ``text`` is the stack file's YAML (where unquoted numbers and clear phones are seen);
-    ``agents`` its decoded ``<project>:agents`` value, secret phones still encrypted unless
-    decrypted by the engine; ``pod`` and ``allow_clear`` the stack's ``kaleyra:pod`` and
-    ``<project>:allowClearPhones`` values."""
-    with_placeholders, secret_masks = _placeholders_for_secret_phones(agents)
+    ``agents`` and ``phonebook`` its decoded ``<project>:agents`` and ``<project>:testers``
+    values, secret phones still encrypted unless decrypted by the engine; ``pod`` and
+    ``allow_clear`` the stack's ``kaleyra:pod`` and ``<project>:allowClearPhones`` values."""
+    phonebook_key = f"{key.split(':', 1)[0]}:{PHONEBOOK_NAME}"
+    placeholders = _Placeholders(agents, phonebook)
+    on_sandbox = pod == SANDBOX_POD
     with _stack_file(text) as stack_file:
-        number_problems = yaml_number_problems(stack_file, key)
-        clear_paths = [] if pod == SANDBOX_POD else clear_phone_paths(stack_file, key)
+        number_problems = [
+            *yaml_number_problems(stack_file, key),
+            *phonebook_yaml_number_problems(stack_file, phonebook_key),
+        ]
+        clear_paths = [] if on_sandbox else clear_phone_paths(stack_file, key)
+        clear_in_phonebook = (
+            {} if on_sandbox else phonebook_clear_phones(stack_file, phonebook_key, phonebook)
+        )
     clear_problems, clear_warning = clear_phone_problems(
-        clear_paths, agents, key=key, allowed=_config_bool(allow_clear)
+        [*clear_paths, *clear_in_phonebook],
+        agents,
+        key=key,
+        allowed=_config_bool(allow_clear),
+        masked=clear_in_phonebook,
     )
     try:
-        parse_fleet(
-            with_placeholders, source=source, extra_problems=[*number_problems, *clear_problems]
+        testers = parse_stack_testers(
+            placeholders.agents,
+            placeholders.phonebook,
+            source=source,
+            extra_problems=[*number_problems, *clear_problems],
         )
     except FleetConfigError as err:
-        return [_unmask_placeholders(p, secret_masks) for p in err.problems], clear_warning
-    return [], clear_warning
+        return [placeholders.unmask(p) for p in err.problems], _present(clear_warning)
+    return [], [
+        *_present(clear_warning),
+        *(placeholders.unmask(w) for w in testers.warnings),
+        *_allow_non_mobile_notes(testers.agents),
+    ]
+
+
+def _present(warning: str | None) -> list[str]:
+    return [] if warning is None else [warning]
+
+
+def _allow_non_mobile_notes(agents: Sequence[AgentSpec]) -> list[str]:
+    """One line per tester whose line type is not checked, so that reviewers see every one."""
+    return [
+        f"agent {agent.agent_no}: {redact_digits(tester.label)} has {ALLOW_NON_MOBILE_KEY}: true, "
+        "so its number is accepted whatever its line type; make sure it is a mobile"
+        for agent in agents
+        for tester in agent.testers
+        if tester.allow_non_mobile
+    ]
 
 
 def allow_clear_phones_key(project: str) -> str:
@@ -138,41 +189,57 @@ def _stack_file(text: str) -> Iterator[Path]:
         yield path
 
 
-def _placeholders_for_secret_phones(agents: object) -> tuple[object, set[str]]:
-    """A copy of ``agents`` with each secret phone replaced by a placeholder number (one per
-    ciphertext, so a copied ciphertext is still a duplicate), and the placeholders' masks
-    that no clear phone of the stack shares."""
-    if not isinstance(agents, list):
-        return agents, set()
-    clear_masks = set()
-    for agent in agents:
-        for tester in _testers(agent):
-            digits = phone_digits(tester.get("phone"))
-            if digits is not None:
-                clear_masks.add(mask_phone(digits))
-    copied = copy.deepcopy(agents)
-    placeholders: set[str] = set()
-    for agent in copied:
-        # Duplicates are checked per agent, and an agent holds at most 200 testers.
-        by_ciphertext: dict[str, str] = {}
-        for tester in _testers(agent):
-            if secure_value(tester.get("note")) is not None:
-                tester["note"] = "a secret note"
-            ciphertext = secure_value(tester.get("phone"))
-            if ciphertext is None:
-                continue
-            if ciphertext not in by_ciphertext:
-                by_ciphertext[ciphertext] = _PLACEHOLDERS[len(by_ciphertext) % len(_PLACEHOLDERS)]
-            tester["phone"] = by_ciphertext[ciphertext]
-        placeholders.update(by_ciphertext.values())
-    masks = {mask_phone(p) for p in placeholders} - clear_masks
-    return copied, masks
+class _Placeholders:
+    """Copies of ``agents`` and ``phonebook`` with each secret phone replaced by a placeholder
+    number: one per ciphertext, so a copied ciphertext is still a duplicate. The phonebook's
+    ciphertexts are numbered first and shared by every agent (an inline copy of a person's
+    secret phone is that person's phone); each agent's own count on from there."""
+
+    def __init__(self, agents: object, phonebook: object) -> None:
+        clear_masks = {
+            mask_phone(digits)
+            for tester in [*_all_testers(agents), *_people(phonebook)]
+            if (digits := phone_digits(tester.get("phone"))) is not None
+        }
+        self.phonebook = copy.deepcopy(phonebook)
+        shared: dict[str, str] = {}
+        _replace_secrets(_people(self.phonebook), shared)
+        used = set(shared.values())
+        self.agents = copy.deepcopy(agents)
+        for agent in self.agents if isinstance(self.agents, list) else []:
+            # Duplicates are checked per agent, and an agent holds at most 200 testers.
+            by_ciphertext = dict(shared)
+            _replace_secrets(_testers(agent), by_ciphertext)
+            used.update(by_ciphertext.values())
+        self._secret_masks = {mask_phone(p) for p in used} - clear_masks
+
+    def unmask(self, problem: str) -> str:
+        return _PLACEHOLDER_MASK.sub(
+            lambda m: "the same secret phone" if m.group(0) in self._secret_masks else m.group(0),
+            problem,
+        )
 
 
-def _unmask_placeholders(problem: str, secret_masks: set[str]) -> str:
-    return _PLACEHOLDER_MASK.sub(
-        lambda m: "the same secret phone" if m.group(0) in secret_masks else m.group(0), problem
-    )
+def _replace_secrets(testers: list[dict[str, Any]], by_ciphertext: dict[str, str]) -> None:
+    for tester in testers:
+        if secure_value(tester.get("note")) is not None:
+            tester["note"] = "a secret note"
+        ciphertext = secure_value(tester.get("phone"))
+        if ciphertext is None:
+            continue
+        if ciphertext not in by_ciphertext:
+            by_ciphertext[ciphertext] = _PLACEHOLDERS[len(by_ciphertext) % len(_PLACEHOLDERS)]
+        tester["phone"] = by_ciphertext[ciphertext]
+
+
+def _all_testers(agents: object) -> list[dict[str, Any]]:
+    return [t for agent in agents for t in _testers(agent)] if isinstance(agents, list) else []
+
+
+def _people(phonebook: object) -> list[dict[str, Any]]:
+    if not isinstance(phonebook, dict):
+        return []
+    return [entry for entry in phonebook.values() if isinstance(entry, dict)]
 
 
 def _testers(agent: object) -> list[dict[str, Any]]:

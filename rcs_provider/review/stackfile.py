@@ -1,8 +1,10 @@
 """One version of a stack file, read without the engine: its testers by (agent, label).
 
 Secret phones stay encrypted and are identified by their ciphertext; clear phones by their
-normalised digits. The reading is lenient, so an invalid stack still shows what it changes;
-whether it is valid is :func:`rules.validation_problems`' job.
+normalised digits. A reference to the stack's phonebook (``rcs-testers:testers``) reads as the
+person's entry, so moving a stack between references and inline testers changes nothing. The
+reading is lenient, so an invalid stack still shows what it changes; whether it is valid is
+:func:`rules.validation`'s job.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class TesterEntry:
     label: str
     phone: Phone
     note: str | None
+    #: Declared by a reference to the phonebook: its phone is the person's entry there.
+    from_phonebook: bool = False
+    #: ``allowNonMobile: true``: the phone is accepted whatever its line type.
+    allow_non_mobile: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,11 @@ class StackVersion:
     agents_value: object
     agents: dict[str, AgentRoster]
     read_problem: str | None = None
+    phonebook_value: object = None
+
+    @property
+    def phonebook_key(self) -> str:
+        return f"{self.project}:{rules.PHONEBOOK_NAME}"
 
     @property
     def pod(self) -> str | None:
@@ -82,13 +93,21 @@ class StackVersion:
 
 
 def read_stack_version(
-    stack: str, source: str, text: str, *, project: str, decrypted: object = None
+    stack: str,
+    source: str,
+    text: str,
+    *,
+    project: str,
+    decrypted: tuple[object, object] | None = None,
 ) -> StackVersion:
     """Read a stack file's text. ``decrypted``, when given, is the engine's decrypted
-    ``<project>:agents`` value and is compared instead of the file's ciphertexts."""
+    ``<project>:agents`` and phonebook values, compared instead of the file's ciphertexts."""
     key = f"{project}:agents"
     config, problem = _config_of(text)
-    value = config.get(key) if decrypted is None else decrypted
+    phonebook_key = f"{project}:{rules.PHONEBOOK_NAME}"
+    value, phonebook = (
+        (config.get(key), config.get(phonebook_key)) if decrypted is None else decrypted
+    )
     return StackVersion(
         stack=stack,
         source=source,
@@ -96,8 +115,9 @@ def read_stack_version(
         config=config,
         agents_key=key,
         agents_value=value,
-        agents=_rosters(value),
+        agents=_rosters(value, phonebook),
         read_problem=problem,
+        phonebook_value=phonebook,
     )
 
 
@@ -119,7 +139,8 @@ def _config_of(text: str) -> tuple[dict[str, Any], str | None]:
     return config, None
 
 
-def _rosters(value: object) -> dict[str, AgentRoster]:
+def _rosters(value: object, phonebook: object) -> dict[str, AgentRoster]:
+    people = phonebook if isinstance(phonebook, dict) else {}
     rosters: dict[str, AgentRoster] = {}
     for node in _list(value):
         if not isinstance(node, dict):
@@ -129,8 +150,9 @@ def _rosters(value: object) -> dict[str, AgentRoster]:
             continue
         name = node.get("name")
         testers: dict[str, TesterEntry] = {}
-        for tester in _list(node.get("testers")):
-            if not isinstance(tester, dict):
+        for entry in _list(node.get("testers")):
+            tester = _written_out(entry, people)
+            if tester is None:
                 continue
             label = tester.get("label")
             if not isinstance(label, str) or not label or label in testers:
@@ -140,10 +162,23 @@ def _rosters(value: object) -> dict[str, AgentRoster]:
                 label=rules.redact_digits(label),
                 phone=Phone.of(tester.get("phone")),
                 note=note if isinstance(note, str) else None,
+                from_phonebook=not isinstance(entry, dict),
+                allow_non_mobile=tester.get(rules.ALLOW_NON_MOBILE_KEY) is True,
             )
         shown_name = rules.redact_digits(name) if isinstance(name, str) else None
         rosters[agent] = AgentRoster(agent, shown_name, testers)
     return rosters
+
+
+def _written_out(entry: object, people: dict[Any, Any]) -> dict[str, Any] | None:
+    """A testers-list entry as an inline tester: a reference to a phonebook entry becomes
+    that person's label, phone (still encrypted if secret), note and allowNonMobile."""
+    if isinstance(entry, dict):
+        return entry
+    person = people.get(entry) if isinstance(entry, str) else None
+    if not isinstance(person, dict):
+        return None  # an unknown reference: a problem of the validation, not a tester
+    return {**person, "label": entry}
 
 
 def _list(value: object) -> list[Any]:

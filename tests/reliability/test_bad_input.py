@@ -464,9 +464,28 @@ CORPUS = [
         expect=(at("agents[0].testers", "201 testers; an agent can have at most 200"),),
     ),
     Case(
+        # Near the config size ceiling the program still runs: the limit and the size warning.
+        "testers-2000-on-one-agent",
+        [
+            {
+                "agent": "48900",
+                "testers": [
+                    {"label": f"qa-{i:05d}", "phone": f"+91 97{i:08d}"} for i in range(2000)
+                ],
+            }
+        ],
+        expect=(
+            at("agents[0].testers", "2000 testers; an agent can have at most 200"),
+            f"{SRC}: the stack config takes",
+            "of the 131,072 bytes that Linux allows the PULUMI_CONFIG environment variable",
+        ),
+    ),
+    Case(
+        # Past it Pulumi's language host cannot start the program (the config travels in one
+        # environment variable): the engine's own error is all a user sees.
         "testers-10000-on-one-agent",
         TEN_THOUSAND,
-        expect=(at("agents[0].testers", "10000 testers; an agent can have at most 200"),),
+        expect=("problem executing program", "argument list too long"),
     ),
     Case(
         "many-problems-at-once",

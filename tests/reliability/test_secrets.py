@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from support.fleet_data import formatted, phone
+from support.fleet_data import spellings
 from support.pulumi_cli import Result, Stack
 
 pytestmark = pytest.mark.reliability
@@ -18,12 +18,6 @@ pytestmark = pytest.mark.reliability
 VERBOSE = ("--logtostderr", "-v=9", "--debug")
 LAYOUT = {"48900": [("qa-alice", 1), ("qa-bob", 2)], "20700": [("qa-chen", 3)]}
 GROWN = {**LAYOUT, "20700": [("qa-chen", 3), ("qa-dana", 4)]}
-
-
-def forms(n: int) -> list[str]:
-    """Every way a number could leak: E.164 digits, formatted, national."""
-    digits = phone(n)
-    return [digits, formatted(n), digits[2:], "+" + digits]
 
 
 def files_under(*roots: Path) -> str:
@@ -66,7 +60,7 @@ def test_no_secret_or_phone_anywhere(stack: Stack, sandbox: Any, tmp_path: Path)
         + exported
         + files_under(project.state_dir, project.root / ".pulumi-home", tmp)
     )
-    needles = [sandbox.api_key] + [f for n in range(1, 5) for f in forms(n)]
+    needles = [sandbox.api_key] + [f for n in range(1, 5) for f in spellings(n)]
     leaked = [n for n in needles if n in haystack]
     assert leaked == [], f"leaked into logs, state or files: {len(leaked)} value(s)"
     assert "91980XXXXX0" in haystack, "masked phones are what people see"

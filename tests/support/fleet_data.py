@@ -16,6 +16,12 @@ def formatted(n: int) -> str:
     return f"+{digits[:2]} {digits[2:7]} {digits[7:]}"
 
 
+def spellings(n: int) -> list[str]:
+    """Every way the n-th number could leak: E.164 digits, formatted, national, with ``+``."""
+    digits = phone(n)
+    return [digits, formatted(n), digits[2:], "+" + digits]
+
+
 def agents_block(layout: dict[str, list[tuple[str, int]]]) -> list[dict[str, Any]]:
     """``{"48900": [("qa-a", 1), ...]}`` -> the ``rcs-testers:agents`` list for a stack file."""
     return [

@@ -1,5 +1,6 @@
-"""Drive the real Pulumi CLI on a throw-away copy of the project (used by e2e and reliability
-tests). Each project gets its own ``file://`` backend in a temporary directory."""
+"""Drive the real Pulumi CLI on a throw-away copy of the project (used by e2e, reliability and
+backend tests). Each project gets its own ``file://`` backend in a temporary directory, unless
+it is given a backend URL (PostgreSQL, S3, or a shared ``file://``), which it logs in to."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,33 +52,76 @@ class Result:
 
 
 class Project:
-    """A copy of the rcs-testers project with its own backend, driven through the CLI."""
+    """A copy of the rcs-testers project (a working copy, as a CI runner has), driven through
+    the CLI. Without ``backend_url`` it uses its own ``file://`` backend through
+    ``PULUMI_BACKEND_URL``; with one, it is logged in to that backend (``pulumi login``, stored
+    in its own ``PULUMI_HOME``) and ``backend_env`` carries the backend's credentials."""
 
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        env: dict[str, str],
+        backend_url: str | None = None,
+        backend_env: dict[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.state_dir = root / ".pulumi-state"
+        self.backend_url = backend_url
+        self.backend_env = dict(backend_env or {})
         self.env = dict(env)
         self.env.update(
-            # metadata=skip: no .attrs sidecar files, which a SIGKILL can leave truncated.
-            PULUMI_BACKEND_URL=f"file://{self.state_dir}?metadata=skip",
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
             VIRTUAL_ENV=str(REPO / ".venv"),
             PULUMI_HOME=str(root / ".pulumi-home"),
             NO_COLOR="1",
+            **self.backend_env,
         )
+        if backend_url is None:
+            # metadata=skip: no .attrs sidecar files, which a SIGKILL can leave truncated.
+            self.env["PULUMI_BACKEND_URL"] = f"file://{self.state_dir}?metadata=skip"
+        else:
+            self.env.pop("PULUMI_BACKEND_URL", None)
         self.env.pop("KALEYRA_API_KEY", None)
         self.env.pop("KALEYRA_SID", None)
         self.env.pop("RCS_TESTERS_TRACEBACKS", None)
 
     @classmethod
-    def create(cls, root: Path, env: dict[str, str]) -> Project:
+    def create(
+        cls,
+        root: Path,
+        env: dict[str, str],
+        backend_url: str | None = None,
+        backend_env: dict[str, str] | None = None,
+        *,
+        login: bool = True,
+    ) -> Project:
         root.mkdir(parents=True, exist_ok=True)
         for name in ("Pulumi.yaml", "__main__.py"):
             shutil.copy(REPO / name, root / name)
         (root / "stacks").mkdir(exist_ok=True)
         (root / ".venv").symlink_to(REPO / ".venv")
         (root / ".pulumi-state").mkdir()
-        return cls(root, env)
+        project = cls(root, env, backend_url, backend_env)
+        if backend_url is not None and login:
+            project.login().ok()
+        return project
+
+    def login(self, timeout: float = 300) -> Result:
+        """`pulumi login <backend_url>` (kept in this project's PULUMI_HOME)."""
+        assert self.backend_url is not None, "a file:// project uses PULUMI_BACKEND_URL"
+        return self.pulumi("login", self.backend_url, timeout=timeout)
+
+    def working_copy(self, root: Path) -> Project:
+        """A second checkout on the same backend (as another CI runner): its own folder and
+        PULUMI_HOME, logged in to the same backend, with this one's stack files."""
+        if self.backend_url is None:
+            url = f"file://{self.state_dir}?metadata=skip"
+        else:
+            url = self.backend_url
+        other = Project.create(root, self.env, url, self.backend_env)
+        for stack_file in (self.root / "stacks").glob("Pulumi.*.yaml"):
+            shutil.copy(stack_file, other.root / "stacks" / stack_file.name)
+        return other
 
     def pulumi(self, *args: str, stack: str | None = None, timeout: float = 300) -> Result:
         argv = list(args) + (["--stack", stack] if stack else [])
@@ -161,6 +207,20 @@ class Stack:
     def up(self, *extra: str) -> Result:
         return self.run("up", "--yes", "--skip-preview", *extra)
 
+    def start_up(self, *extra: str, capture: bool = True) -> subprocess.Popen[str]:
+        """`pulumi up` started in the background, in its own process group (see kill_up_after)."""
+        argv = ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", self.name]
+        return subprocess.Popen(
+            ["pulumi", *argv, *extra],
+            cwd=self.project.root,
+            env=self.project.env,
+            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+            stderr=subprocess.PIPE if capture else subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+
     def preview(self, *extra: str) -> Result:
         return self.run("preview", *extra)
 
@@ -181,3 +241,35 @@ class Stack:
         """The RcsTester resources in the exported state (outputs, secrets still encrypted)."""
         resources = self.export()["deployment"].get("resources") or []
         return [r for r in resources if r["type"].endswith("kaleyra:RcsTester")]
+
+
+def finished(proc: subprocess.Popen[str], args: list[str], timeout: float = 300) -> Result:
+    """Wait for a process from :meth:`Stack.start_up` and collect what it printed."""
+    stdout, stderr = proc.communicate(timeout=timeout)
+    return Result(args, proc.returncode, stdout or "", stderr or "")
+
+
+def kill_up_after(stack: Stack, sandbox: Any, created: int) -> None:
+    """Start `pulumi up` and SIGKILL its whole process group (engine, language host, provider:
+    a CI runner that dies) once the sandbox has stored ``created`` registrations."""
+    proc = stack.start_up(capture=False)
+    deadline = time.monotonic() + 120
+    while sandbox.stats()["register_created"] < created:
+        assert proc.poll() is None, "pulumi up ended before the kill"
+        assert time.monotonic() < deadline, "too slow to reach the kill point"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def wait_until_every_call_is_answered(sandbox: Any) -> None:
+    """The sandbox answers (and stores) a request even when its client was killed; its own
+    counters say when every call it received has been answered."""
+    deadline = time.monotonic() + 60
+    while True:
+        stats = sandbox.stats()
+        answered = sum(stats["responses_by_status"].values()) + stats["errors_injected"]["dropped"]
+        if answered >= stats["register_calls"] + stats["list_calls"]:
+            return
+        assert time.monotonic() < deadline, f"calls still unanswered after 60 s: {stats}"
+        time.sleep(0.02)
