@@ -27,7 +27,9 @@ def kind_of(comm: str, cmdline: list[str]) -> str:
     Python program run by pulumi-language-python-exec), ``provider`` (python -m
     pulumi.dynamic, launched by pulumi-resource-pulumi-python) or ``other``."""
     joined = " ".join(cmdline)
-    if "pulumi.dynamic" in cmdline or "pulumi-resource-pulumi-python" in joined:
+    # Our launcher runs ``python -u -c '...runpy.run_module("pulumi.dynamic"...)'``: the module
+    # name is inside the -c script, not an argument of its own.
+    if "pulumi.dynamic" in joined or "pulumi-resource-pulumi-python" in joined:
         return "provider"
     if "pulumi-language-python-exec" in joined:
         return "program"

@@ -13,6 +13,7 @@ import pulumi
 import yaml
 from pulumi.runtime.config import get_config
 
+from .checkpoints import skip_checkpoints_hint
 from .components import declare_fleet
 from .config import (
     ALLOW_CLEAR_PHONES_KEY,
@@ -94,6 +95,9 @@ def declare_testers(
     for warning in [clear_warning, *testers.warnings]:
         if warning:
             pulumi.log.warn(f"{source}: {warning}")
+    hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in testers.agents), os.environ)
+    if hint and pulumi.runtime.is_dry_run():
+        pulumi.log.info(hint)
     return declare_fleet(testers.agents)
 
 

@@ -40,7 +40,6 @@ from .domain import (
 )
 from .kaleyra.client import KaleyraClient
 from .kaleyra.errors import KaleyraError
-from .kaleyra.parsing import Registration
 from .line_type import line_type_problem
 from .lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
 from .provider_config import (
@@ -118,8 +117,9 @@ def _warn(message: str) -> None:
 class TesterProvider(ResourceProvider):
     """Registers a phone number as a tester of a Kaleyra RCS agent.
 
-    Inputs: ``agent_no``, ``phoneno`` (secret), ``label``. Outputs add ``registration_id``,
-    ``status``, ``override_dcs_check``, ``phone_masked`` and ``adopted``.
+    Inputs: ``agent_no``, ``phoneno`` (secret), ``label``. Outputs add ``registration_id`` and
+    ``status``, nothing else: every output is stored for every tester in every checkpoint, and
+    the engine hands diff, read and delete only the old outputs, so the three inputs stay.
     Configured from the ``kaleyra:`` stack config in :meth:`configure`, which builds the
     client. ``client`` and ``roster`` may be handed in instead (tests); the roster defaults to
     :data:`~rcs_provider.roster.PROCESS_ROSTER`, shared by every instance the engine unpickles
@@ -261,26 +261,16 @@ class TesterProvider(ResourceProvider):
         lookup = self.lookup
         known = lookup.existing(agent, phone, label)
         if known is not None:
-            return self._result(props, known.id, known.status, adopted=True)
+            return self._result(props, known.id, known.status)
         found = lookup.register(agent, phone, label)
-        return self._result(
-            props, found.id, found.status, adopted=found.adopted, registration=found.registration
-        )
+        return self._result(props, found.id, found.status)
 
     @staticmethod
     def _result(
-        props: dict[str, Any],
-        registration_id: str | None,
-        status: str | None,
-        *,
-        adopted: bool = False,
-        registration: Registration | None = None,
+        props: dict[str, Any], registration_id: str | None, status: str | None
     ) -> CreateResult:
         rid = registration_id or deterministic_id(props["agent_no"], props["label"])
-        outs = _outputs(props, rid, status, adopted=adopted)
-        if registration is not None:
-            outs["override_dcs_check"] = registration.override_dcs_check
-        return CreateResult(rid, outs)
+        return CreateResult(rid, _outputs(props, rid, status))
 
     # -- read / update / delete ----------------------------------------------------------------
 
@@ -308,15 +298,10 @@ class TesterProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Only the label can change in place; no API call."""
-        outs = _outputs(
-            news,
-            olds.get("registration_id") or id_,
-            olds.get("status"),
-            adopted=bool(olds.get("adopted", False)),
-        )
-        outs["override_dcs_check"] = bool(olds.get("override_dcs_check", False))
-        return UpdateResult(outs)
+        """Only the label can change in place; no API call. Outputs an earlier release
+        recorded and this one no longer writes (``phone_masked``, ``adopted``,
+        ``override_dcs_check``) are dropped here, the first time the tester changes."""
+        return UpdateResult(_outputs(news, olds.get("registration_id") or id_, olds.get("status")))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Kaleyra has no API to remove a tester: drop it from state and say so, unless the
@@ -348,6 +333,8 @@ def _same_identity(key: str, old: object, new: object) -> bool:
     """Whether two values of ``agent_no`` or ``phoneno`` name the same thing once normalised."""
     if new == UNKNOWN:
         return False
+    if isinstance(new, str) and old == new:
+        return True  # the usual case (both already normalised): no phonenumbers parse
     try:
         if key == "agent_no":
             return normalize_agent(old) == normalize_agent(new)
@@ -356,17 +343,13 @@ def _same_identity(key: str, old: object, new: object) -> bool:
         return False
 
 
-def _outputs(
-    props: dict[str, Any], registration_id: str, status: str | None, *, adopted: bool
-) -> dict[str, Any]:
-    phone = props["phoneno"]
+def _outputs(props: dict[str, Any], registration_id: str, status: str | None) -> dict[str, Any]:
+    """A tester's outputs: its three inputs (diff, read and delete get only these) and what
+    Kaleyra said. The program masks the phone itself; it is not stored a second time."""
     return {
         "agent_no": props["agent_no"],
-        "phoneno": phone,
+        "phoneno": props["phoneno"],
         "label": props["label"],
         "registration_id": registration_id,
         "status": status or "Unknown",
-        "override_dcs_check": bool(props.get("override_dcs_check", False)),
-        "phone_masked": mask_phone(phone),
-        "adopted": adopted,
     }

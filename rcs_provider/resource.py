@@ -41,8 +41,8 @@ class RcsTester(Resource, module="kaleyra", name="RcsTester"):
     Creating it adopts an existing registration of the number, or registers it (Kaleyra
     sends the invitation). Deleting it cannot deregister: it warns to use the console.
 
-    Of its outputs, ``registration_id`` and ``status`` are promised; ``phone_masked``,
-    ``adopted`` and ``override_dcs_check`` are informational and may go.
+    Of its outputs, ``registration_id`` and ``status`` are promised; ``agent_no``,
+    ``phoneno`` (secret) and ``label`` are the provider's own record and may change.
     """
 
     agent_no: pulumi.Output[str]
@@ -50,9 +50,6 @@ class RcsTester(Resource, module="kaleyra", name="RcsTester"):
     label: pulumi.Output[str]
     registration_id: pulumi.Output[str]
     status: pulumi.Output[str]
-    override_dcs_check: pulumi.Output[bool]
-    phone_masked: pulumi.Output[str]
-    adopted: pulumi.Output[bool]
 
     def __init__(
         self,
@@ -67,9 +64,6 @@ class RcsTester(Resource, module="kaleyra", name="RcsTester"):
             "label": args.label,
             "registration_id": None,
             "status": None,
-            "override_dcs_check": None,
-            "phone_masked": None,
-            "adopted": None,
         }
         if args.allow_non_mobile:  # only when set: other testers' inputs stay as they were
             props[ALLOW_NON_MOBILE_INPUT] = True

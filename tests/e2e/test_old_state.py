@@ -1,9 +1,10 @@
-"""State written by an earlier release keeps working: a stack is created with the code of
-OLD_COMMIT (a git worktree of it, first on PYTHONPATH for the program and the provider), then
+"""State written by an earlier release keeps working: a stack is created with the code of an
+old commit (a git worktree of it, first on PYTHONPATH for the program and the provider), then
 driven with this code. Every tester's state names its provider by reference
 (``rcs_provider.provider.TesterProvider``), so what must hold is: preview and refresh see no
 change and send nothing, a label rename sends nothing and warns of nothing, and removing a
-tester warns about exactly that tester."""
+tester warns about exactly that tester. Testers nothing happens to keep their old outputs
+(outputs this code no longer writes included): no churn, only the renamed one is rewritten."""
 
 from __future__ import annotations
 
@@ -19,8 +20,16 @@ import pytest
 from support.fleet_data import agents_block, phone
 from support.pulumi_cli import REPO, Project, Stack
 
-#: The last commit before the package was laid out by concern (rcs_provider/kaleyra, config).
-OLD_COMMIT = "f936663"
+#: Earlier releases whose state must keep working, by what changed after them.
+OLD_COMMITS = {
+    # The last commit before the package was laid out by concern (rcs_provider/kaleyra, config).
+    "layout": "f936663",
+    # The last commit whose testers stored phone_masked, adopted and override_dcs_check and
+    # were constructed three calls deeper (a longer stack trace per tester).
+    "outputs": "d3eb5cc",
+}
+#: What this code stores per tester.
+OUTPUTS = {"__provider", "agent_no", "phoneno", "label", "registration_id", "status"}
 REMOVE_WARNING = "Remove it in the Kaleyra console"
 LAYOUT = {
     "48900": [("qa-alice", 1), ("qa-bob", 2), ("qa-chen", 3)],
@@ -28,11 +37,12 @@ LAYOUT = {
 }
 
 
-@pytest.fixture
-def old_tree(tmp_path: Path) -> Iterator[Path]:
+@pytest.fixture(params=sorted(OLD_COMMITS))
+def old_tree(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
     tree = tmp_path / "old-code"
     git = ["git", "-C", str(REPO)]
-    subprocess.run([*git, "worktree", "add", "--detach", str(tree), OLD_COMMIT], check=True)
+    commit = OLD_COMMITS[request.param]
+    subprocess.run([*git, "worktree", "add", "--detach", str(tree), commit], check=True)
     try:
         yield tree
     finally:
@@ -55,6 +65,14 @@ def which_provider_module(project: Project) -> str:
     ).stdout.strip()
 
 
+def plain_outputs(stack: Stack) -> dict[str, dict[str, Any]]:
+    """Each tester's outputs by label, secrets left out (re-encrypted on every save)."""
+    return {
+        t["outputs"]["label"]: {k: v for k, v in t["outputs"].items() if k != "phoneno"}
+        for t in stack.testers_in_state()
+    }
+
+
 def warnings(output: str) -> list[str]:
     return [line for line in output.splitlines() if "warning" in line.lower()]
 
@@ -71,6 +89,7 @@ def test_state_written_by_the_old_code_works_with_the_new(
     stack.up().ok()
     ids = {(r["agent_no"], r["phoneno"]): r["id"] for r in sandbox.registrations()}
     assert len(ids) == 4
+    written = plain_outputs(stack)
 
     # From here on, the new code.
     shutil.copy(REPO / "__main__.py", project.root / "__main__.py")
@@ -97,6 +116,7 @@ def test_state_written_by_the_old_code_works_with_the_new(
     by_label = {t["outputs"]["label"]: t["outputs"] for t in stack.testers_in_state()}
     assert "qa-bob" not in by_label
     assert by_label["qa-robert"]["registration_id"] == ids[("48900", phone(2))]
+    assert set(by_label["qa-robert"]) == OUTPUTS, "an update writes this code's outputs"
 
     shrunk = {**renamed, "48900": [("qa-alice", 1), ("qa-robert", 2)]}
     stack.set_agents(agents_block(shrunk))
@@ -113,3 +133,6 @@ def test_state_written_by_the_old_code_works_with_the_new(
         "qa-dana",
     }
     assert len(sandbox.registrations()) == 4, "Kaleyra keeps what it had"
+    kept = plain_outputs(stack)
+    for label in ("qa-alice", "qa-dana"):
+        assert kept[label] == written[label], f"{label} was not touched, its state neither"

@@ -194,7 +194,7 @@ def test_number_registered_out_of_band_is_adopted(stack: Stack, sandbox: Any) ->
     assert len([k for k in registered(sandbox) if k == ("48900", phone(2))]) == 1
     assert output_ids(stack)[("48900", "qa-bob")] == existing["id"]
     bob = [t for t in stack.testers_in_state() if t["outputs"]["label"] == "qa-bob"]
-    assert bob[0]["outputs"]["adopted"] is True
+    assert bob[0]["outputs"]["registration_id"] == existing["id"]
 
 
 def test_destroy_warns_and_the_stack_can_be_removed(

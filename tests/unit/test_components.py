@@ -22,9 +22,7 @@ class Mocks(pulumi.runtime.Mocks):
         self.resources.append(args)
         outs = dict(args.inputs)
         if args.typ.endswith("RcsTester"):
-            outs.update(
-                registration_id=f"id-{args.name}", status="Unverified", phone_masked="91980XXXXX01"
-            )
+            outs.update(registration_id=f"id-{args.name}", status="Unverified")
         return f"{args.name}-id", outs
 
     def call(

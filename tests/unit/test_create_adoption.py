@@ -63,7 +63,7 @@ def test_create_adopts_a_number_stored_behind_a_gateway_error(
         assert post.call_count == 1, "never a second POST"
         assert [c.request.method for c in mocked.calls] == ["GET", "POST", "GET"]
     assert result.id == REGISTERED_ID
-    assert result.outs is not None and result.outs["adopted"] is True
+    assert result.outs is not None and result.outs["registration_id"] == REGISTERED_ID
 
 
 @pytest.mark.parametrize("gateway_status", [502, 504])

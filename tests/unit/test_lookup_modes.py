@@ -135,10 +135,9 @@ def test_list_adopts_a_listed_number_without_registering() -> None:
     with mock() as mocked:
         expect_list(mocked, listed(PHONE))
         result = provider_for("list").create(props())
-    assert (result.id, result.outs["status"], result.outs["adopted"]) == (
+    assert (result.id, result.outs["status"]) == (
         LISTED_ID,
         "Pending",
-        True,
     )
 
 
@@ -147,10 +146,9 @@ def test_list_registers_a_number_it_does_not_list() -> None:
         expect_list(mocked, listed(OTHER_PHONE))
         expect_register(mocked)
         result = provider_for("list").create(props())
-    assert (result.id, result.outs["status"], result.outs["adopted"]) == (
+    assert (result.id, result.outs["status"]) == (
         NEW_ID,
         "Unverified",
-        False,
     )
 
 
@@ -178,10 +176,9 @@ def test_list_adopts_on_409_with_the_listed_registration() -> None:
         expect_register(mocked, {"code": "RCS409", "data": {"id": "from-409"}}, status=409)
         expect_list(mocked, listed(PHONE, status="Approved"))
         result = provider_for("list").create(props())
-    assert (result.id, result.outs["status"], result.outs["adopted"]) == (
+    assert (result.id, result.outs["status"]) == (
         LISTED_ID,
         "Approved",
-        True,
     )
 
 
@@ -211,10 +208,9 @@ def test_register_only_registers_without_any_list_call() -> None:
     with mock() as mocked:
         expect_register(mocked)
         result = provider_for("register-only").create(props())
-    assert (result.id, result.outs["status"], result.outs["adopted"]) == (
+    assert (result.id, result.outs["status"]) == (
         NEW_ID,
         "Unverified",
-        False,
     )
     assert mocked.methods == ["POST"]
 
@@ -248,10 +244,9 @@ def test_register_only_adopts_every_already_registered_answer(
     with mock() as mocked:
         expect_register(mocked, body, status=status)
         result = provider_for("register-only").create(props())
-    assert (result.id, result.outs["status"], result.outs["adopted"]) == (
+    assert (result.id, result.outs["status"]) == (
         expected_id,
         "Registered",
-        True,
     )
 
 
@@ -288,7 +283,7 @@ def test_register_only_posts_once_more_after_an_unknown_outcome(first: int | str
             expect_register(mocked, {"code": first}, status=first)
         expect_register(mocked)
         result = provider_for("register-only").create(props())
-    assert (result.id, result.outs["adopted"]) == (NEW_ID, False)
+    assert result.id == NEW_ID
     assert mocked.methods == ["POST", "POST"]
 
 
@@ -297,10 +292,9 @@ def test_register_only_adopts_a_409_on_the_second_post() -> None:
         expect_register(mocked, {"code": 504}, status=504)
         expect_register(mocked, {"message": "Conflict (Subject already)"}, status=409)
         result = provider_for("register-only").create(props())
-    assert (result.id, result.outs["status"], result.outs["adopted"]) == (
+    assert (result.id, result.outs["status"]) == (
         DETERMINISTIC_ID,
         "Registered",
-        True,
     )
 
 
@@ -346,7 +340,7 @@ def test_auto_uses_the_list_while_it_works() -> None:
     with mock() as mocked:
         expect_list(mocked, listed(PHONE))
         result = provider_for("auto").create(props())
-    assert (result.id, result.outs["adopted"]) == (LISTED_ID, True)
+    assert result.id == LISTED_ID
 
 
 FALLBACKS: list[tuple[str, int, Any, str]] = [
@@ -375,7 +369,7 @@ def test_auto_falls_back_to_register_only_for_the_run_and_warns_once(
         mocked.post(REGISTER_URL, json={"message": "Conflict (Subject already)"}, status=409)
         first = provider.create(props())
         second = provider.create(props("qa-bob", OTHER_PHONE))
-    assert (first.id, first.outs["adopted"]) == (NEW_ID, False)
+    assert first.id == NEW_ID
     assert (second.id, second.outs["status"]) == ("adopted:48900:qa-bob", "Registered")
     assert mocked.methods == ["GET", "POST", "POST"]
     err = capsys.readouterr().err
@@ -442,7 +436,7 @@ def test_auto_settles_an_unknown_outcome_from_the_list() -> None:
         expect_register(mocked, {"code": 502}, status=502)
         expect_list(mocked, listed(PHONE))
         result = provider_for("auto").create(props())
-    assert (result.id, result.outs["adopted"]) == (LISTED_ID, True)
+    assert result.id == LISTED_ID
     assert mocked.methods == ["GET", "POST", "GET"]
 
 
@@ -453,7 +447,7 @@ def test_auto_posts_once_more_when_the_list_vanishes_after_an_unknown_outcome() 
         expect_list(mocked, {"code": 404}, status=404)
         expect_register(mocked)
         result = provider_for("auto").create(props())
-    assert (result.id, result.outs["adopted"]) == (NEW_ID, False)
+    assert result.id == NEW_ID
     assert mocked.methods == ["GET", "POST", "GET", "POST"]
 
 
@@ -470,6 +464,6 @@ def test_auto_gives_the_list_up_once_for_concurrent_creates() -> None:
         mocked.post(REGISTER_URL, json=registered())
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda n: provider.create(props(f"qa-{n[-2:]}", n)), numbers))
-    assert all(not r.outs["adopted"] for r in results)
+    assert all(r.outs["status"] == "Unverified" for r in results), "each one registered"
     assert mocked.methods.count("GET") == 1, "one failed list call, then no more"
     assert mocked.methods.count("POST") == 6
