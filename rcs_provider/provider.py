@@ -29,6 +29,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .domain import (
@@ -205,19 +206,19 @@ class TesterProvider(ResourceProvider):
         failures: list[CheckFailure] = []
         for key, normalise in _NORMALISERS:
             value = news.get(key)
-            if value == UNKNOWN:
+            if _is_unknown(value):
                 continue
             try:
                 inputs[key] = normalise(value)
             except (ValueError, TypeError) as err:  # PhoneNumberError is a ValueError
                 failures.append(CheckFailure(key, f"{key} {err}"))
         phone_ok = all(failure.property != "phoneno" for failure in failures)
-        if phone_ok and inputs.get("phoneno") not in (None, UNKNOWN):
+        if phone_ok and inputs.get("phoneno") is not None and not _is_unknown(inputs["phoneno"]):
             allowed = news.get(ALLOW_NON_MOBILE_INPUT) is True
             unreachable = line_type_problem(inputs["phoneno"], allow_non_mobile=allowed)
             if unreachable is not None:
                 failures.append(CheckFailure("phoneno", f"phoneno {unreachable}"))
-        if not failures and UNKNOWN not in (inputs["agent_no"], inputs["phoneno"]):
+        if not failures and not any(_is_unknown(inputs[k]) for k in ("agent_no", "phoneno")):
             self.roster.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
             if not olds:
                 self._count_new(inputs["agent_no"], inputs["phoneno"])
@@ -329,9 +330,15 @@ _NORMALISERS: tuple[tuple[str, Callable[[object], str]], ...] = (
 )
 
 
+def _is_unknown(value: object) -> bool:
+    """Whether ``value`` is not known yet (a preview): the engine's marker string, or the
+    ``Unknown`` object the SDK turns it into when it deserialises inputs for ``check``."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
+
+
 def _same_identity(key: str, old: object, new: object) -> bool:
     """Whether two values of ``agent_no`` or ``phoneno`` name the same thing once normalised."""
-    if new == UNKNOWN:
+    if _is_unknown(new):
         return False
     if isinstance(new, str) and old == new:
         return True  # the usual case (both already normalised): no phonenumbers parse

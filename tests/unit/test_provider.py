@@ -167,6 +167,19 @@ def test_check_lets_unknown_values_through_during_preview(provider: Provider) ->
     assert result.inputs["phoneno"] == UNKNOWN
 
 
+def test_check_lets_the_sdks_unknown_objects_through_during_preview(provider: Provider) -> None:
+    """pulumi.dynamic deserialises check inputs with keep_unknowns: unknowns arrive as
+    ``Unknown`` objects, e.g. a label computed from another resource's output."""
+    from pulumi.output import Unknown
+
+    news = {"agent_no": "48900", "phoneno": PHONE, "label": Unknown()}
+    result = provider.check({}, news)
+    assert result.failures == []
+    result = provider.check({}, {"agent_no": Unknown(), "phoneno": Unknown(), "label": "qa-a"})
+    assert result.failures == []
+    assert provider.diff("id-1", state(), {**props(), "phoneno": Unknown()}).replaces == ["phoneno"]
+
+
 # -- diff ---------------------------------------------------------------------------------------
 
 
