@@ -241,17 +241,20 @@ class TesterLookup:
         def lister(agent_no: str) -> TesterList:
             if self.mode == "auto" and self.roster.list_given_up is not None:
                 raise _GivenUp  # another call gave the list up while this one waited
-            return self.api.tester_list(agent_no, label=label)
+            try:
+                return self.api.tester_list(agent_no, label=label)
+            except KaleyraError as err:
+                reason = unusable_list_reason(err)
+                if self.mode != "auto" or reason is None:
+                    raise
+                # Given up while the agent's lock is held, so no caller queued behind this
+                # one lists again before it sees the decision.
+                self._give_up(reason)
+                raise _GivenUp from None
 
         try:
             listing = self.roster.testers(agent, lister, fresh=fresh)
         except _GivenUp:
-            return None
-        except KaleyraError as err:
-            reason = unusable_list_reason(err)
-            if self.mode != "auto" or reason is None:
-                raise
-            self._give_up(reason)
             return None
         if listing.masked and self.mode == "auto":
             self._give_up(
