@@ -9,7 +9,12 @@ from typing import Any
 
 from support.exactly_once import assert_registered_once
 from support.fleet_data import agents_block
-from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
+from support.pulumi_cli import (
+    HOLD_ANSWERS_BYTES_PER_SEC,
+    Stack,
+    kill_up_after,
+    wait_until_every_call_is_answered,
+)
 from support.state_servers import StateStore
 
 LAYOUT = {
@@ -20,9 +25,7 @@ LAYOUT = {
 
 def test_kill_during_up_then_runbook(store: StateStore, team_stack: Stack, sandbox: Any) -> None:
     team_stack.set_agents(agents_block(LAYOUT))
-    # Every answer drips for ~3 s after its registration is stored, so the kill always
-    # lands while a stored registration is not yet in the state.
-    sandbox.set_faults(slow_body_bytes_per_sec=60)
+    sandbox.set_faults(slow_body_bytes_per_sec=HOLD_ANSWERS_BYTES_PER_SEC)
     kill_up_after(team_stack, sandbox, created=3)
     wait_until_every_call_is_answered(sandbox)  # requests in flight at the kill still land
     sandbox.set_faults(slow_body_bytes_per_sec=0)

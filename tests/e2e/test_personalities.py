@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from support.fleet_data import agents_block, phone
-from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
+from support.pulumi_cli import (
+    HOLD_ANSWERS_BYTES_PER_SEC,
+    Stack,
+    kill_up_after,
+    wait_until_every_call_is_answered,
+)
 
 REMOVE_WARNING = "Remove it in the Kaleyra console"
 FALLBACK_WARNING = "kaleyra:lookup is auto and the agent's tester list cannot be used"
@@ -163,9 +168,7 @@ def test_crash_runbook_holds_without_a_list(stack: Stack, sandbox: Any) -> None:
     layout = {"48900": [(f"qa-{i}", i) for i in range(1, 13)]}
     sandbox.set_personality("no-list")
     stack.set_agents(agents_block(layout))
-    # Every answer drips for ~3 s after its registration is stored, so the kill always
-    # lands while a stored registration is not yet in the state.
-    sandbox.set_faults(slow_body_bytes_per_sec=60)
+    sandbox.set_faults(slow_body_bytes_per_sec=HOLD_ANSWERS_BYTES_PER_SEC)
 
     kill_up_after(stack, sandbox, created=4)
     wait_until_every_call_is_answered(sandbox)

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from support.fleet_data import agents_block, phone
-from support.pulumi_cli import Stack, kill_up_after, wait_until_every_call_is_answered
+from support.pulumi_cli import (
+    HOLD_ANSWERS_BYTES_PER_SEC,
+    Stack,
+    kill_up_after,
+    wait_until_every_call_is_answered,
+)
 
 pytestmark = pytest.mark.reliability
 
@@ -23,9 +28,7 @@ LAYOUT = {
 
 def test_kill_during_up_then_runbook_recovery(stack: Stack, sandbox: Any) -> None:
     stack.set_agents(agents_block(LAYOUT))
-    # Every answer drips for ~3 s after its registration is stored, so the kill always
-    # lands while a stored registration is not yet in the state.
-    sandbox.set_faults(slow_body_bytes_per_sec=60)
+    sandbox.set_faults(slow_body_bytes_per_sec=HOLD_ANSWERS_BYTES_PER_SEC)
 
     kill_up_after(stack, sandbox, created=8)
     wait_until_every_call_is_answered(sandbox)  # requests in flight at the kill still land

@@ -264,6 +264,12 @@ def finished(proc: subprocess.Popen[str], args: list[str], timeout: float = 300)
     return Result(args, proc.returncode, stdout or "", stderr or "")
 
 
+#: Every answer drips for ~3 s after its registration is stored (a slow body), so a kill
+#: triggered by the sandbox's count always lands while a stored registration is not yet in
+#: the state: the window a crash test must hit, held open whatever the scheduling.
+HOLD_ANSWERS_BYTES_PER_SEC = 60
+
+
 def kill_up_after(stack: Stack, sandbox: Any, created: int) -> None:
     """Start `pulumi up` and SIGKILL its whole process group (engine, language host, provider:
     a CI runner that dies) once the sandbox has stored ``created`` registrations."""
