@@ -3,7 +3,7 @@ RcsTester child per declared tester, and the table of what was registered."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -32,16 +32,23 @@ class AgentTesters(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def declare_fleet(agents: Sequence[AgentSpec]) -> dict[str, pulumi.Output[list[Row]]]:
+def declare_fleet(
+    agents: Sequence[AgentSpec], aliases: Mapping[tuple[str, str], str] | None = None
+) -> dict[str, pulumi.Output[list[Row]]]:
     """Declare every agent's component and testers; returns, per agent, the table to export
     (label, masked phone, registration id, status; sorted by label).
+
+    ``aliases`` maps ``(agent, label)`` to the URN the tester had under an earlier label
+    (:func:`rcs_provider.renames.plan_aliases`), so that a rename updates it in place.
 
     Each RcsTester is constructed right here, in plain loops: the SDK records the call stack
     of every resource in the state, so each function or comprehension between the program and
     the resource would cost every tester one more stored frame (60-100 bytes)."""
     tables: dict[str, pulumi.Output[list[Row]]] = {}
+    renamed = aliases or {}
     for spec in agents:
-        parent = pulumi.ResourceOptions(parent=AgentTesters(spec.agent_no))
+        component = AgentTesters(spec.agent_no)
+        parent = pulumi.ResourceOptions(parent=component)
         rows: list[Row] = []
         results: list[pulumi.Output[str]] = []
         for tester in spec.testers:
@@ -51,7 +58,11 @@ def declare_fleet(agents: Sequence[AgentSpec]) -> dict[str, pulumi.Output[list[R
                 label=tester.label,
                 allow_non_mobile=tester.allow_non_mobile,
             )
-            resource = RcsTester(tester_logical_name(spec.agent_no, tester.label), args, parent)
+            previous = renamed.get((spec.agent_no, tester.label))
+            opts = parent if previous is None else pulumi.ResourceOptions(
+                parent=component, aliases=[previous]
+            )
+            resource = RcsTester(tester_logical_name(spec.agent_no, tester.label), args, opts)
             rows.append({"label": tester.label, "phone": mask_phone(tester.phone)})
             results += [resource.registration_id, resource.status]
         tables[spec.agent_no] = pulumi.Output.all(*results).apply(partial(_table, rows))

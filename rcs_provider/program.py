@@ -28,6 +28,7 @@ from .config import (
 )
 from .config_size import CONFIG_VAR, config_size_warning
 from .kaleyra.settings import SANDBOX_POD
+from .renames import plan_aliases, read_previous_testers
 
 __all__ = ["declare_testers"]
 
@@ -98,7 +99,17 @@ def declare_testers(
     hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in testers.agents), os.environ)
     if hint and pulumi.runtime.is_dry_run():
         pulumi.log.info(hint)
-    return declare_fleet(testers.agents)
+    previous = read_previous_testers(_this_stack())
+    return declare_fleet(testers.agents, plan_aliases(previous, testers.agents))
+
+
+def _this_stack() -> str:
+    """The running stack's name as stack references take it: fully qualified when the engine
+    names the organization (``organization`` on a self-managed backend)."""
+    organization = pulumi.get_organization()
+    if not organization:
+        return pulumi.get_stack()
+    return f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
 def _default_stack_file() -> Path:

@@ -83,19 +83,18 @@ def test_lifecycle_holds_under_every_personality(
     stack.up("--expect-no-changes").ok()
     assert sandbox.stats()["register_calls"] == calls
 
-    # a label rename: no invitation, no removal warning. The new name is a new resource:
-    # with a list it is found there (no register call); without one the register call is
-    # answered 409 and adopted (one call, nothing sent to the phone).
+    # a label rename: the program aliases the previous resource, so the engine updates the
+    # label in place: no call of any kind, no invitation, no removal warning
     renamed = {**BASE, "48900": [("qa-alice", 1), ("qa-robert", 2), ("qa-chen", 3)]}
     stack.set_agents(agents_block(renamed))
+    listed = sandbox.stats()["list_calls"]
     rename = stack.up().ok()
     assert REMOVE_WARNING not in rename.output
-    assert sandbox.stats()["register_created"] == 4
-    calls += 0 if lists else 1
+    assert "1 updated" in rename.output
     assert sandbox.stats()["register_calls"] == calls
+    assert sandbox.stats()["list_calls"] == listed
     robert = state_by_label(stack)[("48900", "qa-robert")]
-    same_id = bob["registration_id"] if conflict_shows_id else "adopted:48900:qa-robert"
-    assert robert["registration_id"] == same_id, "the same registration, adopted"
+    assert robert["registration_id"] == bob["registration_id"], "the same tester"
 
     # a removal: warned, nothing called, still registered at Kaleyra
     shrunk = {**renamed, "48900": [("qa-alice", 1), ("qa-robert", 2)]}

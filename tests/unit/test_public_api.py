@@ -66,6 +66,9 @@ def test_importing_the_package_loads_neither_pulumi_nor_the_sandbox() -> None:
 class Mocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
+        self.calls: list[pulumi.runtime.MockCallArgs] = []
+        #: What the engine's readStackResourceOutputs answers; a string is a failure reason.
+        self.previous_state: dict[str, Any] | str = {}
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
@@ -77,7 +80,10 @@ class Mocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        self.calls.append(args)
+        if isinstance(self.previous_state, str):
+            return {}, [("stackName", self.previous_state)]
+        return self.previous_state, []
 
 
 @pytest.fixture
@@ -113,6 +119,24 @@ def test_declare_testers_reads_the_namespace_it_is_given(mocks: Mocks) -> Any:
         }
 
     assert list(outputs) == ["48900"]
+    assert [(c.token, c.args) for c in mocks.calls] == [
+        ("pulumi:pulumi:readStackResourceOutputs", {"stackName": "dev"})
+    ], "the stack's last deployment is read once, for renames"
+    return outputs["48900"].apply(check)
+
+
+@pulumi.runtime.test
+def test_a_previous_state_that_cannot_be_read_only_costs_the_rename_shortcut(
+    mocks: Mocks,
+) -> Any:
+    mocks.previous_state = "no backend client is available"
+    set_all_config({"qa:agents": json.dumps(QA_AGENTS), "kaleyra:pod": "sandbox"})
+    outputs = declare_testers(pulumi.Config("qa"))
+
+    def check(rows: list[dict[str, Any]]) -> None:
+        assert [row["registration_id"] for row in rows] == ["id-48900-qa-alice"]
+
+    assert len(mocks.calls) == 1
     return outputs["48900"].apply(check)
 
 
