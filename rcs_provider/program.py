@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
 from pulumi.runtime.config import get_config
+from pulumi.runtime.settings import get_monitor
 
 from .checkpoints import skip_checkpoints_hint
 from .components import declare_fleet
 from .config import (
     ALLOW_CLEAR_PHONES_KEY,
     PHONEBOOK_NAME,
+    AgentSpec,
     FleetConfigError,
     clear_phone_paths,
     clear_phone_problems,
@@ -31,6 +35,10 @@ from .kaleyra.settings import SANDBOX_POD
 from .renames import plan_aliases, read_previous_testers
 
 __all__ = ["declare_testers"]
+
+#: The agents each program run has declared (by its resource monitor) and the key that declared
+#: them: an agent declared from two namespaces would collide on its component's name.
+_DECLARED: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 class _ProgramConfigError(FleetConfigError, pulumi.RunError):
@@ -93,6 +101,7 @@ def declare_testers(
         )
     except FleetConfigError as err:
         raise _ProgramConfigError(err.source, err.problems) from None
+    _claim_agents(testers.agents, key, source)
     for warning in [clear_warning, *testers.warnings]:
         if warning:
             pulumi.log.warn(f"{source}: {warning}")
@@ -101,6 +110,24 @@ def declare_testers(
         pulumi.log.info(hint)
     previous = read_previous_testers(_this_stack())
     return declare_fleet(testers.agents, plan_aliases(previous, testers.agents))
+
+
+def _claim_agents(agents: Sequence[AgentSpec], key: str, source: str) -> None:
+    """Record ``agents`` as declared by ``key`` in this program run, or refuse the whole fleet
+    when one of them already is (before anything of it is declared)."""
+    monitor = get_monitor()
+    if monitor is None:
+        return
+    declared = _DECLARED.setdefault(monitor, {})
+    problems = [
+        f"agents[{i}].agent: {spec.agent_no} is already declared by {declared[spec.agent_no]} "
+        "in this program: declare each agent's testers under one namespace"
+        for i, spec in enumerate(agents)
+        if spec.agent_no in declared
+    ]
+    if problems:
+        raise _ProgramConfigError(source, problems)
+    declared.update((spec.agent_no, key) for spec in agents)
 
 
 def _this_stack() -> str:

@@ -50,6 +50,7 @@ __all__ = [
 
 #: The phonebook's config name, under the project's namespace (``rcs-testers:testers``).
 PHONEBOOK_NAME = "testers"
+PHONEBOOK_KEY = f"rcs-testers:{PHONEBOOK_NAME}"
 PERSON_KEYS = ("phone", "note", ALLOW_NON_MOBILE_KEY)
 _PLAIN_LABEL = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -188,8 +189,11 @@ def _person_phone(node: Mapping[str, Any], path: str, problems: list[str]) -> st
         return None
 
 
-def resolve_references(agents_raw: object, phonebook_raw: object) -> Resolution:
+def resolve_references(
+    agents_raw: object, phonebook_raw: object, *, phonebook_key: str = PHONEBOOK_KEY
+) -> Resolution:
     """Write every label reference in the agents' testers lists out as its inline entry.
+    ``phonebook_key`` is the phonebook's full config key, as messages name it.
 
     Problems: the phonebook's own, references to unknown or invalid people (with a "did you
     mean"), entries that are neither a label nor a map, and inline entries that reuse a
@@ -216,13 +220,13 @@ def resolve_references(agents_raw: object, phonebook_raw: object) -> Resolution:
         for j, entry in enumerate(testers):
             path = f"agents[{i}].testers[{j}]"
             if isinstance(entry, dict):
-                problems += _inline_conflict(entry, people, path)
+                problems += _inline_conflict(entry, people, path, phonebook_key)
                 resolved.append(entry)
             elif isinstance(entry, str) and entry in people:
                 references[(i, j)] = entry
                 resolved.append(people[entry].as_tester())
             else:
-                problems.append(_unresolved(entry, people, invalid, path))
+                problems.append(_unresolved(entry, people, invalid, path, phonebook_key))
                 resolved.append(REPORTED_ENTRY)
         agents.append({**agent, "testers": resolved})
     referenced = set(references.values())
@@ -239,7 +243,9 @@ def _declared_labels(phonebook_raw: object) -> set[str]:
     return {str(k) for k in phonebook_raw} if isinstance(phonebook_raw, dict) else set()
 
 
-def _unresolved(entry: object, people: Mapping[str, Person], invalid: set[str], path: str) -> str:
+def _unresolved(
+    entry: object, people: Mapping[str, Person], invalid: set[str], path: str, phonebook_key: str
+) -> str:
     """The problem of a testers-list entry that is neither a map nor a known person's label."""
     if not isinstance(entry, str):
         return (
@@ -259,14 +265,14 @@ def _unresolved(entry: object, people: Mapping[str, Person], invalid: set[str], 
     fix = (
         f"did you mean '{hint[0]}'?"
         if hint
-        else f"declare it under rcs-testers:{PHONEBOOK_NAME} ({entry}: {{phone: ...}}) or write "
+        else f"declare it under {phonebook_key} ({entry}: {{phone: ...}}) or write "
         "the tester inline as {label, phone}"
     )
-    return f"{path}: unknown tester {entry!r}: not in rcs-testers:{PHONEBOOK_NAME}; {fix}"
+    return f"{path}: unknown tester {entry!r}: not in {phonebook_key}; {fix}"
 
 
 def _inline_conflict(
-    entry: Mapping[str, Any], people: Mapping[str, Person], path: str
+    entry: Mapping[str, Any], people: Mapping[str, Person], path: str, phonebook_key: str
 ) -> list[str]:
     """An inline tester that takes a phonebook label must have that person's phone."""
     label = entry.get("label")
@@ -281,7 +287,7 @@ def _inline_conflict(
         return []
     return [
         f"{path}.phone: {mask_phone(phone)} differs from the phone of {label!r} in "
-        f"rcs-testers:{PHONEBOOK_NAME} ({person.masked}): one label, one person; refer to the "
+        f"{phonebook_key} ({person.masked}): one label, one person; refer to the "
         f"phonebook with `- {label}`, or give this tester another label"
     ]
 
@@ -303,9 +309,12 @@ def parse_stack_testers(
     key: str = "rcs-testers:agents",
 ) -> StackTesters:
     """Validate ``rcs-testers:agents`` (``key``) with the phonebook ``rcs-testers:testers``
-    (or None), or raise FleetConfigError listing every problem of both (``extra_problems``
-    first)."""
-    resolution = resolve_references(agents_raw, phonebook_raw)
+    (or None; ``<namespace>:testers`` beside ``<namespace>:agents``), or raise FleetConfigError
+    listing every problem of both (``extra_problems`` first)."""
+    namespace = key.split(":", 1)[0]
+    resolution = resolve_references(
+        agents_raw, phonebook_raw, phonebook_key=f"{namespace}:{PHONEBOOK_NAME}"
+    )
     agents = parse_fleet(
         resolution.agents,
         source=source,

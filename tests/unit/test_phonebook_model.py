@@ -151,6 +151,23 @@ def test_a_reference_without_any_phonebook_is_unknown() -> None:
     )
 
 
+def test_messages_name_the_phonebook_of_the_namespace_read() -> None:
+    """A fleet read from another namespace (``declare_testers(pulumi.Config("qa"))``) is
+    told about ``qa:testers``, the key it would have to set."""
+    agents = [
+        {"agent": "48900", "testers": ["support-lead", "qa-alcie"]},
+        {"agent": "20700", "testers": [{"label": "qa-alice", "phone": formatted(7)}]},
+    ]
+    with pytest.raises(FleetConfigError) as caught:
+        parse_stack_testers(agents, PHONEBOOK, source=SRC, key="qa:agents")
+    problems = caught.value.problems
+
+    assert "not in qa:testers; declare it under qa:testers (support-lead:" in problems[0]
+    assert "unknown tester 'qa-alcie': not in qa:testers; did you mean" in problems[1]
+    assert "differs from the phone of 'qa-alice' in qa:testers (91980XXXXX01)" in problems[2]
+    assert not any("rcs-testers:" in problem for problem in problems)
+
+
 @pytest.mark.parametrize(
     ("entry", "kind"), [(48900, "int"), (None, "null"), (["qa-alice"], "list"), (True, "bool")]
 )

@@ -140,6 +140,33 @@ def test_a_previous_state_that_cannot_be_read_only_costs_the_rename_shortcut(
     return outputs["48900"].apply(check)
 
 
+@pulumi.runtime.test
+def test_one_agent_declared_from_two_namespaces_is_refused_naming_both(mocks: Mocks) -> Any:
+    other = [{"agent": "20700", "testers": [{"label": "qa-b", "phone": "+91 98000 00002"}]}]
+    set_all_config(
+        {
+            "qa:agents": json.dumps(QA_AGENTS),
+            "uat:agents": json.dumps([*other, *QA_AGENTS]),
+            "kaleyra:pod": "sandbox",
+        }
+    )
+    outputs = declare_testers(pulumi.Config("qa"))
+    with pytest.raises(FleetConfigError) as raised:
+        declare_testers(pulumi.Config("uat"))
+
+    assert raised.value.problems == [
+        "agents[1].agent: 48900 is already declared by qa:agents in this program: declare each "
+        "agent's testers under one namespace"
+    ]
+    assert isinstance(raised.value, pulumi.RunError)
+
+    def check(_rows: list[dict[str, Any]]) -> None:
+        names = {r.name for r in mocks.resources}
+        assert names == {"agent-48900", "48900-qa-alice"}, "uat declared nothing"
+
+    return outputs["48900"].apply(check)
+
+
 def test_a_namespace_without_testers_is_the_usual_error_naming_its_key(mocks: Mocks) -> None:
     set_all_config({"rcs-testers:agents": json.dumps(QA_AGENTS)})
     with pytest.raises(FleetConfigError) as raised:
