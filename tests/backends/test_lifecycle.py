@@ -1,5 +1,6 @@
 """A stack's whole life on each team backend (file, PostgreSQL, S3), against the real servers:
-login, stack init, up, a second up with no change, refresh, destroy, stack rm. Between them,
+login, stack init, up, a second up with no change, refresh, a label rename (the program reads
+the last deployment back from the server: an update, no call), destroy, stack rm. Between them,
 what the server stores (every row / object, read straight from the server) is searched: it holds
 no full phone number and no api-key. The backend's own secret (PostgreSQL password in
 PGPASSWORD, S3 secret key) is in no command's output and no file under PULUMI_HOME."""
@@ -39,6 +40,17 @@ def test_stack_lifecycle(store: StateStore, runner: Project, sandbox: Any) -> No
 
     ok(stack.refresh("--expect-no-changes"))
     assert_registered_once(stack, sandbox, LAYOUT)
+
+    ids = {t["outputs"]["label"]: t["outputs"]["registration_id"] for t in stack.testers_in_state()}
+    stack.set_secret_phones({**LAYOUT, "20700": [("qa-charlie", 3)]})
+    renamed = ok(stack.up())
+    assert "1 updated" in renamed.output and "created" not in renamed.output
+    assert sandbox.stats()["register_calls"] == calls, "a rename registers nothing"
+    after = {
+        t["outputs"]["label"]: t["outputs"]["registration_id"] for t in stack.testers_in_state()
+    }
+    assert after.pop("qa-charlie") == ids.pop("qa-chen"), "the same tester, renamed"
+    assert after == ids
 
     stored = store.stored_text()
     assert "registration_id" in stored, f"the {store.backend} server holds the checkpoint"
