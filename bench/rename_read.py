@@ -23,7 +23,7 @@ from workload import Fleet, Stack, engine_environ, fresh_stack, prepare_sandbox
 from rcs_provider.sandbox import running_sandbox
 from support.fleet_data import agents_block
 
-NO_READ_MAIN = '''"""The shipped program with the read of the last deployment switched off (bench only)."""
+NO_READ_MAIN = '''"""The shipped program, the read of the last deployment switched off (bench)."""
 import pulumi
 
 from rcs_provider import program, renames

@@ -59,8 +59,10 @@ def declare_fleet(
                 allow_non_mobile=tester.allow_non_mobile,
             )
             previous = renamed.get((spec.agent_no, tester.label))
-            opts = parent if previous is None else pulumi.ResourceOptions(
-                parent=component, aliases=[previous]
+            opts = (
+                parent
+                if previous is None
+                else pulumi.ResourceOptions(parent=component, aliases=[previous])
             )
             resource = RcsTester(tester_logical_name(spec.agent_no, tester.label), args, opts)
             rows.append({"label": tester.label, "phone": mask_phone(tester.phone)})

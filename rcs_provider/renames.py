@@ -97,7 +97,7 @@ def read_previous_testers(stack_name: str) -> list[PreviousTester]:
 
     try:
         result = pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": stack_name})
-    except Exception as err:  # noqa: BLE001 - any failure means "no previous testers"
+    except Exception as err:  # any failure means "no previous testers"
         pulumi.log.debug(f"previous testers of {stack_name} not read, renames are new: {err}")
         return []
     return previous_testers(result.value if isinstance(result.value, Mapping) else None)

@@ -33,8 +33,12 @@ def ids_by_label(stack: Stack) -> dict[tuple[str, str], str]:
 
 @pytest.mark.parametrize(
     ("personality", "lookup"),
-    [("no-list", "auto"), ("no-list", "register-only"), ("bare-conflict", "auto"),
-     ("documented", "list")],
+    [
+        ("no-list", "auto"),
+        ("no-list", "register-only"),
+        ("bare-conflict", "auto"),
+        ("documented", "list"),
+    ],
 )
 def test_a_rename_is_an_update_with_no_call(
     stack: Stack, sandbox: Any, personality: str, lookup: str

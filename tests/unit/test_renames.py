@@ -47,8 +47,11 @@ def test_the_answer_yields_each_tester_with_its_number_normalised() -> None:
     outputs = {"agent_no": "48900", "label": "qa-bob", "phoneno": formatted(2), "status": "x"}
     result = answer(
         (urn("48900", "qa-bob"), RCS_TESTER_TYPE, outputs),
-        ("urn:pulumi:dev::rcs-testers::pulumi:pulumi:Stack::rcs-testers-dev", "pulumi:pulumi:Stack",
-         {"agents": {}}),
+        (
+            "urn:pulumi:dev::rcs-testers::pulumi:pulumi:Stack::rcs-testers-dev",
+            "pulumi:pulumi:Stack",
+            {"agents": {}},
+        ),
     )
 
     assert previous_testers(result) == [old("48900", "qa-bob", 2)]
@@ -112,9 +115,11 @@ NUMBERS = st.integers(min_value=1, max_value=8)
 
 
 def _testers() -> st.SearchStrategy[list[tuple[str, int]]]:
-    return st.lists(st.tuples(LABELS, NUMBERS), max_size=6).map(
-        lambda pairs: list({label: n for label, n in pairs}.items())
-    ).filter(lambda pairs: len({n for _, n in pairs}) == len(pairs))
+    return (
+        st.lists(st.tuples(LABELS, NUMBERS), max_size=6)
+        .map(lambda pairs: list({label: n for label, n in pairs}.items()))
+        .filter(lambda pairs: len({n for _, n in pairs}) == len(pairs))
+    )
 
 
 @given(before=_testers(), after=_testers())
