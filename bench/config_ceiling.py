@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from rcs_provider.config_size import ENV_STRING_LIMIT  # noqa: E402
+from rcs_provider._config_size import ENV_STRING_LIMIT  # noqa: E402
 from rcs_provider.sandbox import running_sandbox  # noqa: E402
 from support.fleet_data import formatted  # noqa: E402
 from support.pulumi_cli import Project, Stack, engine_environ  # noqa: E402

@@ -2,7 +2,7 @@
 stack, with the program as shipped and with the read switched off, alternating in the same run.
 
 The program reads its stack's tester resources through the engine once per run (to alias label
-renames, ``rcs_provider.renames``). Switched off, a copy of the project's ``__main__.py`` makes
+renames, ``rcs_provider._renames``). Switched off, a copy of the project's ``__main__.py`` makes
 ``read_previous_testers`` answer nothing; everything else is the same code. Also measures one
 rename on the stack, with and without the read: the calls it makes and its wall time.
 

@@ -29,8 +29,8 @@ import json
 import pulumi
 from pulumi.runtime.config import get_config
 
-from rcs_provider.config import parse_fleet
-from rcs_provider.resource import RcsTester, RcsTesterArgs, tester_logical_name
+from rcs_provider._config import parse_fleet
+from rcs_provider._resource import RcsTester, RcsTesterArgs, tester_logical_name
 
 source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
 raw = get_config(f"{pulumi.get_project()}:agents")

@@ -10,9 +10,11 @@ The public API is the names in ``__all__``; they keep their meaning across 0.x r
               phoneno=pulumi.Config().require_secret("leadPhone")))
 
 Of an :class:`RcsTester`'s outputs only ``registration_id`` and ``status`` are promised; the
-others are informational and may go. Every submodule is internal and may change in any
-release, with one exception: ``rcs_provider.provider.TesterProvider`` keeps that import path,
-because existing states hold it pickled by reference.
+others are informational and may go. Every other module is private by name (``rcs_provider._*``)
+and may change in any release, with two exceptions: ``rcs_provider.provider.TesterProvider``
+keeps that import path, because existing states hold it pickled by reference, and
+``rcs_provider.sandbox`` is the sandbox command (``python -m rcs_provider.sandbox``, the
+``sandbox`` extra).
 
 Names are imported on first use, so ``import rcs_provider`` stays cheap (the sandbox, an
 extra, imports this package too).
@@ -26,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .components import AgentTesters
-    from .config import AgentSpec, FleetConfigError, TesterSpec, parse_fleet
-    from .program import declare_testers
-    from .resource import RcsTester, RcsTesterArgs
+    from ._components import AgentTesters
+    from ._config import AgentSpec, FleetConfigError, TesterSpec, parse_fleet
+    from ._program import declare_testers
+    from ._resource import RcsTester, RcsTesterArgs
 
 __all__ = [
     "AgentSpec",
@@ -44,14 +46,14 @@ __all__ = [
 ]
 
 _HOMES = {
-    "AgentSpec": "config",
-    "AgentTesters": "components",
-    "FleetConfigError": "config",
-    "RcsTester": "resource",
-    "RcsTesterArgs": "resource",
-    "TesterSpec": "config",
-    "declare_testers": "program",
-    "parse_fleet": "config",
+    "AgentSpec": "_config",
+    "AgentTesters": "_components",
+    "FleetConfigError": "_config",
+    "RcsTester": "_resource",
+    "RcsTesterArgs": "_resource",
+    "TesterSpec": "_config",
+    "declare_testers": "_program",
+    "parse_fleet": "_config",
 }
 
 

@@ -1,6 +1,6 @@
-"""TesterProvider: the dynamic provider behind :class:`~rcs_provider.resource.RcsTester`.
+"""TesterProvider: the dynamic provider behind :class:`~rcs_provider._resource.RcsTester`.
 
-It translates Pulumi property dicts to :class:`~rcs_provider.kaleyra.client.KaleyraClient`
+It translates Pulumi property dicts to :class:`~rcs_provider._kaleyra.client.KaleyraClient`
 calls and back, and is where the client's errors get Pulumi's wording. No HTTP here. Create
 adopts an existing registration before it registers, so a retry or a crash never sends a second
 invitation; delete cannot deregister (Kaleyra has no such API) and says so loudly; phone numbers
@@ -32,18 +32,18 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from .domain import (
+from ._domain import (
     DAILY_INVITATION_LIMIT,
     mask_phone,
     normalize_agent,
     normalize_phone,
     validate_label,
 )
-from .kaleyra.client import KaleyraClient
-from .kaleyra.errors import KaleyraError
-from .line_type import line_type_problem
-from .lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
-from .provider_config import (
+from ._kaleyra.client import KaleyraClient
+from ._kaleyra.errors import KaleyraError
+from ._line_type import line_type_problem
+from ._lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
+from ._provider_config import (
     BUDGET_KEY,
     DEFAULT_CREDENTIAL_SOURCES,
     DEFAULT_NEW_TESTER_BUDGET,
@@ -51,8 +51,8 @@ from .provider_config import (
     new_tester_budget_from_config,
     settings_from_config,
 )
-from .pulumi_hints import with_pulumi_hint
-from .roster import PROCESS_ROSTER, Roster
+from ._pulumi_hints import with_pulumi_hint
+from ._roster import PROCESS_ROSTER, Roster
 
 __all__ = [
     "ALLOW_NON_MOBILE_INPUT",
@@ -99,7 +99,7 @@ def shown_as_sentence(err: Exception) -> Exception:
     """An exception that :mod:`traceback` renders as ``str(err)`` alone.
 
     The dynamic provider server sends the engine ``traceback.format_exc()``, which starts with
-    the exception's class and module (``rcs_provider.kaleyra.errors.AuthenticationError: ``)
+    the exception's class and module (``rcs_provider._kaleyra.errors.AuthenticationError: ``)
     even with no traceback lines. :mod:`traceback` writes a class of module ``builtins`` by its
     qualified name only, and writes that name alone when the message is empty: so the sentence
     becomes the name of a one-off class of that module, raised with no message."""
@@ -123,7 +123,7 @@ class TesterProvider(ResourceProvider):
     the engine hands diff, read and delete only the old outputs, so the three inputs stay.
     Configured from the ``kaleyra:`` stack config in :meth:`configure`, which builds the
     client. ``client`` and ``roster`` may be handed in instead (tests); the roster defaults to
-    :data:`~rcs_provider.roster.PROCESS_ROSTER`, shared by every instance the engine unpickles
+    :data:`~rcs_provider._roster.PROCESS_ROSTER`, shared by every instance the engine unpickles
     in this process, so that a label rename is seen as one tester.
     """
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from rcs_provider.kaleyra.settings import SANDBOX_BASE_URL
+from rcs_provider._kaleyra.settings import SANDBOX_BASE_URL
 from rcs_provider.sandbox import running_sandbox
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rcs_provider.checkpoints import BIG_STACK_TESTERS
+from rcs_provider._checkpoints import BIG_STACK_TESTERS
 from support.fleet_data import agents_block
 from support.pulumi_cli import Stack
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rcs_provider.config_size import ENV_STRING_LIMIT
+from rcs_provider._config_size import ENV_STRING_LIMIT
 from support.fleet_data import agents_block
 from support.pulumi_cli import Stack
 

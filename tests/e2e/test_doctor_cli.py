@@ -1,4 +1,4 @@
-"""``python -m rcs_provider.doctor`` on a real stack: it reads the stack's decrypted config
+"""``python -m rcs_provider doctor`` on a real stack: it reads the stack's decrypted config
 through the pulumi CLI (secret api-key included), prints a table or JSON, and exits 1 with
 the next step when a run would fail."""
 
@@ -15,7 +15,7 @@ from support.pulumi_cli import Stack
 
 def doctor(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rcs_provider.doctor", "--stack", stack.name, *args],
+        [sys.executable, "-m", "rcs_provider", "doctor", "--stack", stack.name, *args],
         cwd=stack.project.root,
         env=stack.project.env,
         capture_output=True,
@@ -55,7 +55,7 @@ def test_doctor_exits_1_with_the_next_step_on_a_wrong_key(stack: Stack, sandbox:
 
 def test_doctor_exits_1_when_the_stack_cannot_be_read(stack: Stack) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "rcs_provider.doctor", "--stack", "nope"],
+        [sys.executable, "-m", "rcs_provider", "doctor", "--stack", "nope"],
         cwd=stack.project.root,
         env=stack.project.env,
         capture_output=True,

@@ -13,7 +13,7 @@ from support.pulumi_cli import PASSPHRASE, REPO, Project
 
 PROGRAM = """
 import pulumi
-from rcs_provider.resource import RcsTester, RcsTesterArgs
+from rcs_provider._resource import RcsTester, RcsTesterArgs
 
 tester = RcsTester("smoke", RcsTesterArgs(agent_no="48900", phoneno="+91 98000 00042", label="qa-smoke"))
 pulumi.export("registration_id", tester.registration_id)

@@ -22,7 +22,7 @@ from support.pulumi_cli import REPO, Project, Stack
 
 #: Earlier releases whose state must keep working, by what changed after them.
 OLD_COMMITS = {
-    # The last commit before the package was laid out by concern (rcs_provider/kaleyra, config).
+    # The last commit before the package was laid out by concern (rcs_provider/_kaleyra, config).
     "layout": "f936663",
     # The last commit whose testers stored phone_masked, adopted and override_dcs_check and
     # were constructed three calls deeper (a longer stack trace per tester).

@@ -194,7 +194,7 @@ def test_wrong_typed_pack_config_fails_naming_the_key(
 
 UNKNOWN_LABEL_PROGRAM = """
 import pulumi
-from rcs_provider.resource import RcsTester, RcsTesterArgs
+from rcs_provider._resource import RcsTester, RcsTesterArgs
 
 first = RcsTester("48900-qa-first", RcsTesterArgs(agent_no="48900", phoneno="{first}", label="qa-first"))
 # The second label is computed from the first tester's status: unknown during preview.

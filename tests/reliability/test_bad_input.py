@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rcs_provider.config import FleetConfigError, parse_fleet, parse_stack_testers
+from rcs_provider._config import FleetConfigError, parse_fleet, parse_stack_testers
 from support.fleet_data import agents_block, formatted, phone
 from support.pulumi_cli import Project, Result, Stack
 

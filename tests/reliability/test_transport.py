@@ -23,11 +23,11 @@ import pytest
 import requests
 import trustme
 
-import rcs_provider.kaleyra.transport as transport_module
-from rcs_provider.kaleyra.client import KaleyraClient
-from rcs_provider.kaleyra.errors import ConfigurationError, TransportError
-from rcs_provider.kaleyra.settings import CONFIG_KEYS, ClientSettings
-from rcs_provider.provider_config import settings_from_config
+import rcs_provider._kaleyra.transport as transport_module
+from rcs_provider._kaleyra.client import KaleyraClient
+from rcs_provider._kaleyra.errors import ConfigurationError, TransportError
+from rcs_provider._kaleyra.settings import CONFIG_KEYS, ClientSettings
+from rcs_provider._provider_config import settings_from_config
 from support.fleet_data import agents_block, formatted, phone
 from support.pulumi_cli import Stack
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.review import build_review, to_json_data
+from rcs_provider._review import build_review, to_json_data
 from support.fleet_data import formatted, phone
 from support.git_repo import StackRepo, secret, stack_config
 

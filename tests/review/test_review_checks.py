@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.review import build_review
-from rcs_provider.review.model import StackReview
+from rcs_provider._review import build_review
+from rcs_provider._review.model import StackReview
 from support.fleet_data import formatted
 from support.git_repo import StackRepo, secret, stack_config
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rcs_provider import cli
-from rcs_provider.review.command import main
+from rcs_provider._review.command import main
 from support.fleet_data import formatted
 from support.git_repo import StackRepo, stack_config
 
@@ -185,7 +185,7 @@ def test_module_entry_points_agree(repo: StackRepo) -> None:
         [
             sys.executable,
             "-m",
-            "rcs_provider.review",
+            "rcs_provider._review",
             "--project",
             str(repo.root),
             "--format",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rcs_provider.review.command import main
+from rcs_provider._review.command import main
 from support.git_repo import StackRepo, secret, stack_config
 from support.review_scenario import NUMBERS, build_scenario
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.kaleyra.client import KaleyraClient
-from rcs_provider.kaleyra.errors import (
+from rcs_provider._kaleyra.client import KaleyraClient
+from rcs_provider._kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
     InvalidRequestError,
@@ -17,8 +17,8 @@ from rcs_provider.kaleyra.errors import (
     ServerError,
     TransportError,
 )
-from rcs_provider.kaleyra.parsing import Registration
-from rcs_provider.kaleyra.settings import ClientSettings
+from rcs_provider._kaleyra.parsing import Registration
+from rcs_provider._kaleyra.settings import ClientSettings
 from rcs_provider.sandbox.quota import seconds_to_utc_midnight
 
 AGENT = "48900"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import trustme
 
-from rcs_provider.doctor import Report, diagnose
+from rcs_provider._doctor import Report, diagnose
 from rcs_provider.sandbox import SandboxProcess
 
 AGENT = "48900"

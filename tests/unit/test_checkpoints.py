@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcs_provider.checkpoints import BIG_STACK_TESTERS, skip_checkpoints_hint
+from rcs_provider._checkpoints import BIG_STACK_TESTERS, skip_checkpoints_hint
 
 
 @pytest.mark.parametrize("testers", [1, 20, BIG_STACK_TESTERS])

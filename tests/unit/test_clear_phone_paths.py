@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider.config import clear_phone_paths, clear_phone_problems
+from rcs_provider._config import clear_phone_paths, clear_phone_problems
 
 KEY = "rcs-testers:agents"
 SECURE = {"secure": "v1:c2VjcmV0IHBob25lIGNpcGhlcnRleHQ="}

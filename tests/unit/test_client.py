@@ -23,9 +23,9 @@ import responses
 from responses import matchers
 
 from rcs_provider import __version__
-from rcs_provider.domain import PhoneNumberError
-from rcs_provider.kaleyra.client import KaleyraClient
-from rcs_provider.kaleyra.errors import (
+from rcs_provider._domain import PhoneNumberError
+from rcs_provider._kaleyra.client import KaleyraClient
+from rcs_provider._kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
     ConfigurationError,
@@ -36,8 +36,8 @@ from rcs_provider.kaleyra.errors import (
     TransportError,
     UnparseableResponseError,
 )
-from rcs_provider.kaleyra.parsing import Registration, TesterRecord
-from rcs_provider.kaleyra.settings import (
+from rcs_provider._kaleyra.parsing import Registration, TesterRecord
+from rcs_provider._kaleyra.settings import (
     CONFIG_KEYS,
     DEFAULT_LIST_PATH,
     DEFAULT_REGISTER_PATH,

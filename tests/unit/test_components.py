@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from rcs_provider.components import declare_fleet
-from rcs_provider.config import AgentSpec, TesterSpec
+from rcs_provider._components import declare_fleet
+from rcs_provider._config import AgentSpec, TesterSpec
 
 
 class Mocks(pulumi.runtime.Mocks):

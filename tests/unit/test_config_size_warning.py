@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rcs_provider.config_size import (
+from rcs_provider._config_size import (
     CONFIG_VAR,
     ENV_STRING_LIMIT,
     config_env_bytes,

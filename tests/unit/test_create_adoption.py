@@ -9,8 +9,8 @@ import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
+from rcs_provider._roster import Roster
 from rcs_provider.provider import ProviderError, TesterProvider
-from rcs_provider.roster import Roster
 
 PHONE = "919530000092"
 AGENT = "48900"

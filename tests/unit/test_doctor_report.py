@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rcs_provider.doctor import Report, _list_read
-from rcs_provider.kaleyra.paging import TesterList
-from rcs_provider.kaleyra.parsing import TesterRecord
-from rcs_provider.kaleyra.settings import ClientSettings
+from rcs_provider._doctor import Report, _list_read
+from rcs_provider._kaleyra.paging import TesterList
+from rcs_provider._kaleyra.parsing import TesterRecord
+from rcs_provider._kaleyra.settings import ClientSettings
 
 SETTINGS = ClientSettings(sid="SID1", api_key="k" * 16, pod="in")
 RECORD = TesterRecord("919530000092", "Pending", "id-1")

@@ -1,4 +1,4 @@
-"""The typed error tree and the one status -> error map (rcs_provider.kaleyra.errors)."""
+"""The typed error tree and the one status -> error map (rcs_provider._kaleyra.errors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from rcs_provider.kaleyra.errors import (
+from rcs_provider._kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
     ConfigurationError,
@@ -26,7 +26,7 @@ from rcs_provider.kaleyra.errors import (
     format_seconds,
     parse_retry_after,
 )
-from rcs_provider.kaleyra.parsing import extract_code_and_message
+from rcs_provider._kaleyra.parsing import extract_code_and_message
 
 ACTION = "register tester qa-alice for agent 48900"
 URL = "https://rcs-api.in.kaleyra.io/v1/SID1/rcs/agenttester/register?agent_number=48900"

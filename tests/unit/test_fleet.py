@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider.config import AgentSpec, FleetConfigError, TesterSpec, parse_fleet
-from rcs_provider.domain import MAX_TESTERS_PER_AGENT
-from rcs_provider.resource import tester_logical_name
+from rcs_provider._config import AgentSpec, FleetConfigError, TesterSpec, parse_fleet
+from rcs_provider._domain import MAX_TESTERS_PER_AGENT
+from rcs_provider._resource import tester_logical_name
 
 SOURCE = "stacks/Pulumi.prod.yaml"
 
@@ -244,7 +244,7 @@ def test_logical_name() -> None:
 
 
 def test_unquoted_numbers_that_yaml_would_change_are_refused(tmp_path: Any) -> None:
-    from rcs_provider.config import yaml_number_problems
+    from rcs_provider._config import yaml_number_problems
 
     stack = tmp_path / "Pulumi.dev.yaml"
     stack.write_text(
@@ -296,7 +296,7 @@ def test_huge_integers_are_a_config_problem() -> None:
     "text", ["48 900", "4 8", "qa", "+91 98000 00001", "+919800000001", "48900", "0", "-48900"]
 )
 def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> None:
-    from rcs_provider.config import yaml_number_problems
+    from rcs_provider._config import yaml_number_problems
 
     stack = tmp_path / "s.yaml"
     stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
@@ -307,7 +307,7 @@ def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> N
     "text", ["04890", "0xBEEF", "0o17", "0b101", "48900.0", "4.89e4", "48_900", ".5", "1e5"]
 )
 def test_plain_scalars_yaml_changes_are_flagged(tmp_path: Any, text: str) -> None:
-    from rcs_provider.config import yaml_number_problems
+    from rcs_provider._config import yaml_number_problems
 
     stack = tmp_path / "s.yaml"
     stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
@@ -317,7 +317,7 @@ def test_plain_scalars_yaml_changes_are_flagged(tmp_path: Any, text: str) -> Non
 def test_config_parsing_loads_neither_pulumi_nor_http() -> None:
     """The config model is pure: parsing a stack's testers imports no Pulumi and no HTTP."""
     code = (
-        "import sys; import rcs_provider.config; "
+        "import sys; import rcs_provider._config; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'requests', 'urllib3'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

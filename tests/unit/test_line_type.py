@@ -1,4 +1,4 @@
-"""Line types (rcs_provider.line_type): which numbers can be RCS testers, and where it is checked
+"""Line types (rcs_provider._line_type): which numbers can be RCS testers, and where it is checked
 (the stack config parser and the provider's check)."""
 
 from __future__ import annotations
@@ -11,9 +11,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
-from rcs_provider.config import AgentSpec, FleetConfigError, TesterSpec, fleet_warnings, parse_fleet
-from rcs_provider.domain import mask_phone, normalize_phone
-from rcs_provider.line_type import RcsReach, line_type, line_type_problem, line_type_warning
+from rcs_provider._config import (
+    AgentSpec,
+    FleetConfigError,
+    TesterSpec,
+    fleet_warnings,
+    parse_fleet,
+)
+from rcs_provider._domain import mask_phone, normalize_phone
+from rcs_provider._line_type import RcsReach, line_type, line_type_problem, line_type_warning
 from rcs_provider.provider import TesterProvider
 
 SRC = "stacks/Pulumi.dev.yaml"

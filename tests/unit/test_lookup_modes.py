@@ -13,7 +13,7 @@ import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
-from rcs_provider.kaleyra.errors import (
+from rcs_provider._kaleyra.errors import (
     AuthenticationError,
     ConfigurationError,
     InvalidRequestError,
@@ -21,8 +21,8 @@ from rcs_provider.kaleyra.errors import (
     ServerError,
     TransportError,
 )
+from rcs_provider._roster import Roster
 from rcs_provider.provider import ProviderError, TesterProvider
-from rcs_provider.roster import Roster
 
 PHONE = "919530000092"
 OTHER_PHONE = "919530000093"

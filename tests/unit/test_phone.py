@@ -1,4 +1,4 @@
-"""Phone normalisation, masking and redaction (rcs_provider.domain)."""
+"""Phone normalisation, masking and redaction (rcs_provider._domain)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider.domain import PhoneNumberError, mask_phone, normalize_phone, redact_digits
+from rcs_provider._domain import PhoneNumberError, mask_phone, normalize_phone, redact_digits
 
 PHONE = "919530000092"
 REGIONS = ["IN", "US", "GB", "DE", "FR", "BR", "AU", "JP", "SG", "AE", "ZA", "NG", "IT", "KE"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.config import (
+from rcs_provider._config import (
     FleetConfigError,
     StackTesters,
     clear_phone_problems,
@@ -18,7 +18,7 @@ from rcs_provider.config import (
     phonebook_clear_phones,
     phonebook_yaml_number_problems,
 )
-from rcs_provider.config.phonebook import phonebook_path
+from rcs_provider._config.phonebook import phonebook_path
 from support.fleet_data import formatted, phone
 
 SRC = "stacks/Pulumi.dev.yaml"

@@ -10,19 +10,19 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from rcs_provider.kaleyra.errors import (
+from rcs_provider._kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
     ConfigurationError,
     TransportError,
     UnparseableResponseError,
 )
-from rcs_provider.kaleyra.paging import TesterList
-from rcs_provider.kaleyra.parsing import Registration
-from rcs_provider.kaleyra.parsing import TesterRecord as Record
+from rcs_provider._kaleyra.paging import TesterList
+from rcs_provider._kaleyra.parsing import Registration
+from rcs_provider._kaleyra.parsing import TesterRecord as Record
+from rcs_provider._roster import Roster
 from rcs_provider.provider import ProviderError
 from rcs_provider.provider import TesterProvider as Provider
-from rcs_provider.roster import Roster
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker, as it arrives
 PHONE = "919800000001"

@@ -15,19 +15,19 @@ import requests
 import responses
 from pulumi.dynamic import Config, ConfigureRequest
 
-from rcs_provider.kaleyra.client import KaleyraClient
-from rcs_provider.kaleyra.errors import (
+from rcs_provider._kaleyra.client import KaleyraClient
+from rcs_provider._kaleyra.errors import (
     MAY_HAVE_REGISTERED_HINT,
     AuthenticationError,
     InvalidRequestError,
     KaleyraError,
     TransportError,
 )
-from rcs_provider.kaleyra.settings import ClientSettings
+from rcs_provider._kaleyra.settings import ClientSettings
+from rcs_provider._pulumi_hints import with_pulumi_hint
+from rcs_provider._roster import PROCESS_ROSTER, Roster
 from rcs_provider.provider import TRACEBACKS_ENV
 from rcs_provider.provider import TesterProvider as Provider
-from rcs_provider.pulumi_hints import with_pulumi_hint
-from rcs_provider.roster import PROCESS_ROSTER, Roster
 
 BASE = "https://rcs-api.in.kaleyra.io/v1/SID1/rcs/agenttester"
 PHONE = "919530000092"

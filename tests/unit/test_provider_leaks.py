@@ -12,8 +12,8 @@ import pytest
 import responses
 from pulumi.dynamic import Config, ConfigureRequest
 
+from rcs_provider._roster import Roster
 from rcs_provider.provider import TesterProvider as Provider
-from rcs_provider.roster import Roster
 
 API_KEY = "SECRET-KEY-abcdef0123456789"
 PHONE = "919530000092"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import pkgutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,6 +53,15 @@ def test_the_provider_keeps_the_path_that_states_pickled() -> None:
         "rcs_provider.provider",
         "TesterProvider",
     )
+
+
+def test_every_other_module_is_private_by_name() -> None:
+    """Only the provider (pickled by path in states) and the sandbox command keep public
+    module names; the rest start with ``_`` so that nobody mistakes them for the API."""
+    names = {m.name for m in pkgutil.iter_modules(rcs_provider.__path__)}
+
+    assert {n for n in names if not n.startswith("_")} == {"provider", "sandbox"}
+    assert "_program" in names, "the package was found"
 
 
 def test_importing_the_package_loads_neither_pulumi_nor_the_sandbox() -> None:

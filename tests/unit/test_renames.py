@@ -1,4 +1,4 @@
-"""Which declared testers are renames of a previous resource (rcs_provider.renames): the
+"""Which declared testers are renames of a previous resource (rcs_provider._renames): the
 parsing of the engine's readStackResourceOutputs answer and the planning of aliases."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider.config import AgentSpec, TesterSpec
-from rcs_provider.renames import (
+from rcs_provider._config import AgentSpec, TesterSpec
+from rcs_provider._renames import (
     RCS_TESTER_TYPE,
     PreviousTester,
     plan_aliases,

@@ -6,9 +6,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from rcs_provider.kaleyra.paging import TesterList
-from rcs_provider.kaleyra.parsing import TesterRecord as Record
-from rcs_provider.roster import Roster, Sighting
+from rcs_provider._kaleyra.paging import TesterList
+from rcs_provider._kaleyra.parsing import TesterRecord as Record
+from rcs_provider._roster import Roster, Sighting
 
 
 def test_concurrent_lookups_share_one_list_call() -> None:

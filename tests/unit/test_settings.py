@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.kaleyra.errors import ConfigurationError
-from rcs_provider.kaleyra.settings import DEFAULT_LIST_PATH, SANDBOX_BASE_URL
-from rcs_provider.provider_config import settings_from_config
+from rcs_provider._kaleyra.errors import ConfigurationError
+from rcs_provider._kaleyra.settings import DEFAULT_LIST_PATH, SANDBOX_BASE_URL
+from rcs_provider._provider_config import settings_from_config
 
 
 def getter(values: dict[str, Any]) -> Any:

@@ -11,12 +11,12 @@ import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
-from rcs_provider.kaleyra import client as client_module
-from rcs_provider.kaleyra.client import KaleyraClient
-from rcs_provider.kaleyra.parsing import is_masked
-from rcs_provider.kaleyra.settings import ClientSettings
+from rcs_provider._kaleyra import client as client_module
+from rcs_provider._kaleyra.client import KaleyraClient
+from rcs_provider._kaleyra.parsing import is_masked
+from rcs_provider._kaleyra.settings import ClientSettings
+from rcs_provider._roster import Roster
 from rcs_provider.provider import TesterProvider
-from rcs_provider.roster import Roster
 
 AGENT = "48900"
 BASE = "https://rcs-api.in.kaleyra.io"

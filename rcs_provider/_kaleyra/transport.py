@@ -1,5 +1,5 @@
 """The transport to Kaleyra: one session, the retry policy, bounded reads, and the one place
-that turns a failed exchange into a :class:`~rcs_provider.kaleyra.errors.TransportError`.
+that turns a failed exchange into a :class:`~rcs_provider._kaleyra.errors.TransportError`.
 
 Retries are urllib3's :class:`~urllib3.util.Retry`, mounted on the session's adapter
 (:class:`_KaleyraRetry` adds the POST rule, a Retry-After cap and a deadline):
@@ -192,7 +192,7 @@ class _KaleyraRetry(Retry):
 
 class Transport:
     """Sends one logical request (retries inside) and returns a 2xx response and its body,
-    or raises a :class:`~rcs_provider.kaleyra.errors.KaleyraError`."""
+    or raises a :class:`~rcs_provider._kaleyra.errors.KaleyraError`."""
 
     def __init__(self, settings: ClientSettings) -> None:
         self._settings = settings

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import AgentSpec
-from .domain import PhoneNumberError, normalize_phone
+from ._config import AgentSpec
+from ._domain import PhoneNumberError, normalize_phone
 
 __all__ = ["PreviousTester", "plan_aliases", "previous_testers", "read_previous_testers"]
 

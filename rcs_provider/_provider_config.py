@@ -8,9 +8,9 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .domain import DAILY_INVITATION_LIMIT
-from .kaleyra.errors import ConfigurationError
-from .kaleyra.settings import (
+from ._domain import DAILY_INVITATION_LIMIT
+from ._kaleyra.errors import ConfigurationError
+from ._kaleyra.settings import (
     CONFIG_KEYS,
     ENV_FALLBACKS,
     ClientSettings,

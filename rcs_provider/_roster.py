@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .kaleyra.paging import TesterList
+from ._kaleyra.paging import TesterList
 
 __all__ = ["PROCESS_ROSTER", "Listing", "Roster", "Sighting"]
 

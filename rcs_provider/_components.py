@@ -9,9 +9,9 @@ from typing import Any
 
 import pulumi
 
-from .config import AgentSpec
-from .domain import mask_phone
-from .resource import RcsTester, RcsTesterArgs, tester_logical_name
+from ._config import AgentSpec
+from ._domain import mask_phone
+from ._resource import RcsTester, RcsTesterArgs, tester_logical_name
 
 __all__ = ["AgentTesters", "declare_fleet"]
 
@@ -39,7 +39,7 @@ def declare_fleet(
     (label, masked phone, registration id, status; sorted by label).
 
     ``aliases`` maps ``(agent, label)`` to the URN the tester had under an earlier label
-    (:func:`rcs_provider.renames.plan_aliases`), so that a rename updates it in place.
+    (:func:`rcs_provider._renames.plan_aliases`), so that a rename updates it in place.
 
     Each RcsTester is constructed right here, in plain loops: the SDK records the call stack
     of every resource in the state, so each function or comprehension between the program and

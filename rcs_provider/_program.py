@@ -16,9 +16,9 @@ import yaml
 from pulumi.runtime.config import get_config
 from pulumi.runtime.settings import get_monitor
 
-from .checkpoints import skip_checkpoints_hint
-from .components import declare_fleet
-from .config import (
+from ._checkpoints import skip_checkpoints_hint
+from ._components import declare_fleet
+from ._config import (
     ALLOW_CLEAR_PHONES_KEY,
     PHONEBOOK_NAME,
     AgentSpec,
@@ -30,9 +30,9 @@ from .config import (
     phonebook_yaml_number_problems,
     yaml_number_problems,
 )
-from .config_size import CONFIG_VAR, config_size_warning
-from .kaleyra.settings import SANDBOX_POD
-from .renames import plan_aliases, read_previous_testers
+from ._config_size import CONFIG_VAR, config_size_warning
+from ._kaleyra.settings import SANDBOX_POD
+from ._renames import plan_aliases, read_previous_testers
 
 __all__ = ["declare_testers"]
 

@@ -12,8 +12,8 @@ __all__ = ["COMMANDS", "main"]
 
 #: Subcommand -> (module with ``main(argv) -> int``, one-line help). Imported on use only.
 COMMANDS = {
-    "review": ("rcs_provider.review.command", "summarise tester changes of a pull request"),
-    "doctor": ("rcs_provider.doctor", "read-only pre-flight checks against a Kaleyra pod"),
+    "review": ("rcs_provider._review.command", "summarise tester changes of a pull request"),
+    "doctor": ("rcs_provider._doctor", "read-only pre-flight checks against a Kaleyra pod"),
 }
 EXIT_USAGE = 2
 

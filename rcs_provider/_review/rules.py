@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import (
+from .._config import (
     ALLOW_CLEAR_PHONES_KEY,
     PHONEBOOK_NAME,
     AgentSpec,
@@ -32,8 +32,8 @@ from ..config import (
     phonebook_yaml_number_problems,
     yaml_number_problems,
 )
-from ..config.phonebook import phonebook_path
-from ..domain import (
+from .._config.phonebook import phonebook_path
+from .._domain import (
     MAX_TESTERS_PER_AGENT,
     PhoneNumberError,
     mask_phone,
@@ -41,10 +41,10 @@ from ..domain import (
     normalize_phone,
     redact_digits,
 )
-from ..kaleyra.errors import ConfigurationError
-from ..kaleyra.settings import SANDBOX_POD
-from ..line_type import ALLOW_NON_MOBILE_KEY
-from ..provider_config import BUDGET_KEY, DEFAULT_NEW_TESTER_BUDGET, new_tester_budget_from_config
+from .._kaleyra.errors import ConfigurationError
+from .._kaleyra.settings import SANDBOX_POD
+from .._line_type import ALLOW_NON_MOBILE_KEY
+from .._provider_config import BUDGET_KEY, DEFAULT_NEW_TESTER_BUDGET, new_tester_budget_from_config
 
 __all__ = [
     "ALLOW_NON_MOBILE_KEY",

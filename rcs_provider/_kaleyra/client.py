@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
-from ..domain import mask_phone, normalize_phone
+from .._domain import mask_phone, normalize_phone
 from .errors import UNCONFIRMED_REGISTRATION_HINT, KaleyraError, UnparseableResponseError
 from .paging import MAX_LIST_PAGES, TesterList, page_info
 from .parsing import (
@@ -38,9 +38,9 @@ _HEADER_SAFE = re.compile(r"[!-~]+")  # printable ASCII, no spaces
 class KaleyraClient:
     """Registers and lists the testers of Kaleyra RCS agents.
 
-    Errors are :class:`~rcs_provider.kaleyra.errors.KaleyraError` subclasses whose text reads
+    Errors are :class:`~rcs_provider._kaleyra.errors.KaleyraError` subclasses whose text reads
     ``Unable to <action>: <why>. <what to do>``; invalid phone numbers raise
-    :class:`~rcs_provider.domain.PhoneNumberError` before any request. Safe to share between
+    :class:`~rcs_provider._domain.PhoneNumberError` before any request. Safe to share between
     threads (up to 8 at once). Use as a context manager or call :meth:`close`.
     """
 

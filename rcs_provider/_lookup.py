@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from .domain import mask_phone
-from .kaleyra.errors import (
+from ._domain import mask_phone
+from ._kaleyra.errors import (
     AlreadyRegisteredError,
     InvalidRequestError,
     KaleyraError,
@@ -28,9 +28,9 @@ from .kaleyra.errors import (
     TransportError,
     UnparseableResponseError,
 )
-from .kaleyra.paging import TesterList
-from .kaleyra.parsing import Registration
-from .roster import Listing, Roster, Sighting
+from ._kaleyra.paging import TesterList
+from ._kaleyra.parsing import Registration
+from ._roster import Listing, Roster, Sighting
 
 __all__ = [
     "LOOKUP_KEY",
@@ -101,7 +101,7 @@ class TesterLookup:
     """Finds, registers and adopts testers under one ``kaleyra:lookup`` mode for one run.
 
     Run-wide facts (the list given up in ``auto``, warnings already shown) live in the
-    :class:`~rcs_provider.roster.Roster`, which lasts as long as the provider process.
+    :class:`~rcs_provider._roster.Roster`, which lasts as long as the provider process.
     """
 
     def __init__(

@@ -2,7 +2,7 @@
 one table that maps a response's status to an error.
 
 Every error reads ``Unable to <action>: <why>. <what to do>``. Messages never carry the api-key
-or a full phone number: server text is scrubbed with :func:`~rcs_provider.domain.redact_digits`
+or a full phone number: server text is scrubbed with :func:`~rcs_provider._domain.redact_digits`
 and the api-key sent with the request. Hints name settings by their ``kaleyra:`` keys and say
 nothing of how they are set (that is the caller's business).
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..domain import DAILY_INVITATION_LIMIT, redact_digits
+from .._domain import DAILY_INVITATION_LIMIT, redact_digits
 from .conflicts import existing_registration_id, is_already_registered
 from .parsing import extract_code_and_message, load_json
 
@@ -151,7 +151,7 @@ class InvalidRequestError(KaleyraError):
 
 class AlreadyRegisteredError(InvalidRequestError):
     """The number is already a tester of the agent (nothing was sent to the phone): any
-    answer in :data:`~rcs_provider.kaleyra.conflicts.ALREADY_REGISTERED`. ``existing_id`` is the
+    answer in :data:`~rcs_provider._kaleyra.conflicts.ALREADY_REGISTERED`. ``existing_id`` is the
     existing registration's id when the answer carried one."""
 
     existing_id: str | None = None

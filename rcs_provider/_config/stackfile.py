@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from ..domain import mask_phone, normalize_phone, redact_digits
+from .._domain import mask_phone, normalize_phone, redact_digits
 from .phonebook import phonebook_path
 
 __all__ = [

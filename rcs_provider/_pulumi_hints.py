@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from .kaleyra.errors import (
+from ._kaleyra.errors import (
     MAY_HAVE_REGISTERED_HINT,
     REJECTED_KEY_HINT,
     UNCONFIRMED_REGISTRATION_HINT,
     KaleyraError,
 )
-from .kaleyra.settings import CONFIG_KEYS
+from ._kaleyra.settings import CONFIG_KEYS
 
 __all__ = ["PULUMI_HINTS", "rejected_key_hint", "with_pulumi_hint"]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..domain import PHONE_TEXT, PhoneNumberError, mask_phone, normalize_phone, redact_digits
+from .._domain import PHONE_TEXT, PhoneNumberError, mask_phone, normalize_phone, redact_digits
 
 __all__ = [
     "NOT_JSON",

@@ -26,12 +26,12 @@ from urllib.parse import urlsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from .kaleyra.client import KaleyraClient
-from .kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
-from .kaleyra.paging import TesterList
-from .kaleyra.settings import ClientSettings, is_loopback
-from .lookup import LOOKUP_KEY, unusable_list_reason
-from .provider_config import settings_from_config
+from ._kaleyra.client import KaleyraClient
+from ._kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
+from ._kaleyra.paging import TesterList
+from ._kaleyra.settings import ClientSettings, is_loopback
+from ._lookup import LOOKUP_KEY, unusable_list_reason
+from ._provider_config import settings_from_config
 
 __all__ = ["Check", "Report", "diagnose", "main", "read_stack_config"]
 
