@@ -26,10 +26,9 @@ from support.fleet_data import agents_block
 NO_READ_MAIN = '''"""The shipped program, the read of the last deployment switched off (bench)."""
 import pulumi
 
-from rcs_provider import program, renames
+from rcs_provider import _program as program
 
 program.read_previous_testers = lambda _stack: []
-renames.read_previous_testers = program.read_previous_testers
 pulumi.export("agents", program.declare_testers(pulumi.Config()))
 '''
 NOOP_PREVIEW = ("preview", "--expect-no-changes")

@@ -33,8 +33,11 @@ def config_env_bytes(value: str) -> int:
     return len(CONFIG_VAR) + 1 + len(os.fsencode(value)) + 1
 
 
-def config_size_warning(value: str | None, *, source: str) -> str | None:
-    """The warning for a stack config (the ``PULUMI_CONFIG`` value) near the limit, else None."""
+def config_size_warning(
+    value: str | None, *, source: str, phonebook_key: str = "rcs-testers:testers"
+) -> str | None:
+    """The warning for a stack config (the ``PULUMI_CONFIG`` value) near the limit, else None;
+    ``phonebook_key`` is the phonebook of the fleet being read, which the advice names."""
     if value is None:
         return None
     size = config_env_bytes(value)
@@ -46,6 +49,6 @@ def config_size_warning(value: str | None, *, source: str) -> str | None:
         "through which Pulumi hands it to this program. Past the limit `pulumi preview` and "
         "`pulumi up` fail before the program starts, with 'argument list too long'. Make room "
         "before you add testers: split the agents into several stacks (one stack file per agent "
-        "or group of agents), list people once in the rcs-testers:testers phonebook when they "
+        f"or group of agents), list people once in the {phonebook_key} phonebook when they "
         "test several agents, drop the optional notes, keep names and labels short."
     )

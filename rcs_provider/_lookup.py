@@ -53,7 +53,7 @@ _NO_LIST_STATUSES = frozenset({404, 405, 501})
 
 
 class TesterApi(Protocol):
-    """The two Kaleyra calls a lookup needs (a :class:`~rcs_provider.client.KaleyraClient`)."""
+    """The two Kaleyra calls a lookup needs (a ``KaleyraClient``)."""
 
     def register_tester(
         self, agent_no: str, phoneno: str, *, label: str | None = None
@@ -72,8 +72,6 @@ class Found:
 
     id: str
     status: str | None
-    adopted: bool
-    registration: Registration | None = None
 
 
 ReadVerdict = Literal["seen", "keep", "gone"]
@@ -158,7 +156,7 @@ class TesterLookup:
                 raise
             return self._settle(agent, phone, label, action, err)
         self.roster.record(agent, phone, Sighting(registration.id, "Unverified"))
-        return Found(registration.id, "Unverified", adopted=False, registration=registration)
+        return Found(registration.id, "Unverified")
 
     def _settle(
         self, agent: str, phone: str, label: str, action: str, first: KaleyraError
@@ -167,7 +165,7 @@ class TesterLookup:
         if self.uses_list:
             known = self.existing(agent, phone, label, fresh=True)
             if known is not None:
-                return Found(known.id or deterministic_id(agent, label), known.status, True)
+                return Found(known.id or deterministic_id(agent, label), known.status)
             if self.uses_list:
                 raise ProviderError(
                     f"Unable to {action}: {why}, and the agent's tester list does not show "
@@ -188,15 +186,15 @@ class TesterLookup:
                 "already registered, and that answer is adopted, so no second invitation is "
                 "sent."
             ) from None
-        return Found(registration.id, "Unverified", adopted=False, registration=registration)
+        return Found(registration.id, "Unverified")
 
     def _adopt(self, agent: str, phone: str, label: str, err: AlreadyRegisteredError) -> Found:
         if self.uses_list:
             known = self.existing(agent, phone, label, fresh=True)
             if known is not None and known.id:
-                return Found(known.id, known.status or REGISTERED_STATUS, adopted=True)
+                return Found(known.id, known.status or REGISTERED_STATUS)
         rid = err.existing_id or deterministic_id(agent, label)
-        return Found(rid, REGISTERED_STATUS, adopted=True)
+        return Found(rid, REGISTERED_STATUS)
 
     # -- read --------------------------------------------------------------------------------
 

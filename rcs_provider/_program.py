@@ -8,6 +8,7 @@ import json
 import os
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,23 @@ from ._config import (
 )
 from ._config_size import CONFIG_VAR, config_size_warning
 from ._kaleyra.settings import SANDBOX_POD
-from ._renames import plan_aliases, read_previous_testers
+from ._renames import PreviousTester, plan_aliases, read_previous_testers
 
 __all__ = ["declare_testers"]
 
-#: The agents each program run has declared (by its resource monitor) and the key that declared
-#: them: an agent declared from two namespaces would collide on its component's name.
-_DECLARED: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+@dataclass
+class _ProgramRun:
+    """What the fleets of one program run share: the agents declared so far, with the key that
+    declared each (a second declaration would collide on the component's name), and the last
+    deployment's testers, read once whatever the number of fleets."""
+
+    agents: dict[str, str] = field(default_factory=dict)
+    previous: list[PreviousTester] | None = None
+
+
+#: Program runs by their resource monitor: one per ``pulumi`` command, several in a test process.
+_RUNS: weakref.WeakKeyDictionary[Any, _ProgramRun] = weakref.WeakKeyDictionary()
 
 
 class _ProgramConfigError(FleetConfigError, pulumi.RunError):
@@ -62,7 +73,9 @@ def declare_testers(
     phonebook_key = f"{config.name}:{PHONEBOOK_NAME}"
     path = Path(stack_file) if stack_file is not None else _default_stack_file()
     source = str(path)
-    size_warning = config_size_warning(os.environ.get(CONFIG_VAR), source=source)
+    size_warning = config_size_warning(
+        os.environ.get(CONFIG_VAR), source=source, phonebook_key=phonebook_key
+    )
     if size_warning:
         pulumi.log.warn(size_warning)
     decoded: dict[str, Any] = {}
@@ -101,42 +114,53 @@ def declare_testers(
         )
     except FleetConfigError as err:
         raise _ProgramConfigError(err.source, err.problems) from None
-    _claim_agents(testers.agents, key, source)
+    run = _this_run()
+    _claim_agents(run, testers.agents, key, source)
     for warning in [clear_warning, *testers.warnings]:
         if warning:
             pulumi.log.warn(f"{source}: {warning}")
     hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in testers.agents), os.environ)
     if hint and pulumi.runtime.is_dry_run():
         pulumi.log.info(hint)
-    previous = read_previous_testers(_this_stack())
-    return declare_fleet(testers.agents, plan_aliases(previous, testers.agents))
+    if run.previous is None:
+        run.previous = read_previous_testers(_this_stack_names())
+    return declare_fleet(testers.agents, plan_aliases(run.previous, testers.agents))
 
 
-def _claim_agents(agents: Sequence[AgentSpec], key: str, source: str) -> None:
+def _this_run() -> _ProgramRun:
+    monitor = get_monitor()
+    if monitor is None:  # not in a Pulumi program: nothing to share
+        return _ProgramRun()
+    return _RUNS.setdefault(monitor, _ProgramRun())
+
+
+def _claim_agents(run: _ProgramRun, agents: Sequence[AgentSpec], key: str, source: str) -> None:
     """Record ``agents`` as declared by ``key`` in this program run, or refuse the whole fleet
     when one of them already is (before anything of it is declared)."""
-    monitor = get_monitor()
-    if monitor is None:
-        return
-    declared = _DECLARED.setdefault(monitor, {})
     problems = [
-        f"agents[{i}].agent: {spec.agent_no} is already declared by {declared[spec.agent_no]} "
-        "in this program: declare each agent's testers under one namespace"
+        f"agents[{i}].agent: {spec.agent_no} is already declared by "
+        + (
+            f"an earlier declare_testers call for {key} in this program: call it once per namespace"
+            if run.agents[spec.agent_no] == key
+            else f"{run.agents[spec.agent_no]} in this program: an agent's testers live under "
+            f"one namespace (both would declare the component agent-{spec.agent_no}); remove "
+            "it from one of them"
+        )
         for i, spec in enumerate(agents)
-        if spec.agent_no in declared
+        if spec.agent_no in run.agents
     ]
     if problems:
         raise _ProgramConfigError(source, problems)
-    declared.update((spec.agent_no, key) for spec in agents)
+    run.agents.update((spec.agent_no, key) for spec in agents)
 
 
-def _this_stack() -> str:
-    """The running stack's name as stack references take it: fully qualified when the engine
-    names the organization (``organization`` on a self-managed backend)."""
+def _this_stack_names() -> list[str]:
+    """The running stack's names as the engine's stack reads take them, the fully qualified
+    one first (``organization`` is the organization of a self-managed backend)."""
+    stack = pulumi.get_stack()
     organization = pulumi.get_organization()
-    if not organization:
-        return pulumi.get_stack()
-    return f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    qualified = [f"{organization}/{pulumi.get_project()}/{stack}"] if organization else []
+    return [*qualified, stack]
 
 
 def _default_stack_file() -> Path:

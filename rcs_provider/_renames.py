@@ -8,7 +8,7 @@ in place, which makes no API call: against a Kaleyra that serves only the regist
 nothing else can tell that the number is already a tester.
 
 The previous testers come from the engine's built-in ``readStackResourceOutputs`` invoke on
-the stack itself: read from the backend, stored nowhere, one read per program run.
+the stack itself: read from the backend, stored nowhere.
 """
 
 from __future__ import annotations
@@ -17,29 +17,40 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
+
 from ._config import AgentSpec
 from ._domain import PhoneNumberError, normalize_phone
+from ._resource import tester_logical_name
 
 __all__ = ["PreviousTester", "plan_aliases", "previous_testers", "read_previous_testers"]
 
 RCS_TESTER_TYPE = "pulumi-python:dynamic/kaleyra:RcsTester"
+#: The type chain in the URN of a tester declared by a fleet (child of its agent's component):
+#: testers declared directly with ``RcsTester`` elsewhere in the program are never renamed.
+FLEET_TESTER_TYPES = f"rcs-testers:index:AgentTesters${RCS_TESTER_TYPE}"
 READ_STACK_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"
 
 
 @dataclass(frozen=True)
 class PreviousTester:
-    """A tester resource of the stack's last deployment (``phone`` as E.164 digits)."""
+    """A fleet tester of the stack's last deployment (``phone`` as E.164 digits)."""
 
     urn: str
     agent_no: str
-    label: str
     phone: str = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """The logical name in the URN (``<agent>-<label>``); the ``label`` output can lag
+        behind it (a resource left out of a ``--target`` run keeps its old outputs)."""
+        return self.urn.rsplit("::", 1)[-1]
 
 
 def previous_testers(result: Mapping[str, Any] | None) -> list[PreviousTester]:
-    """The testers in a ``readStackResourceOutputs`` result (``{"outputs": {urn: {"type",
-    "outputs"}}}``). Entries of other types, or without a readable agent, label or phone
-    (a pending create, an older layout), are skipped: they can only be left unaliased."""
+    """The fleet testers in a ``readStackResourceOutputs`` result (``{"outputs": {urn:
+    {"type", "outputs"}}}``). Entries of other types or parents, or without a readable agent
+    or phone (a pending create), are skipped: they can only be left unaliased."""
     resources = (result or {}).get("outputs")
     if not isinstance(resources, Mapping):
         return []
@@ -47,17 +58,18 @@ def previous_testers(result: Mapping[str, Any] | None) -> list[PreviousTester]:
     for urn, entry in resources.items():
         if not isinstance(entry, Mapping) or entry.get("type") != RCS_TESTER_TYPE:
             continue
+        parts = str(urn).split("::")
         outputs = entry.get("outputs")
-        if not isinstance(outputs, Mapping):
+        if len(parts) != 4 or parts[2] != FLEET_TESTER_TYPES or not isinstance(outputs, Mapping):
             continue
-        agent, label, phone = (outputs.get(k) for k in ("agent_no", "label", "phoneno"))
-        if not (isinstance(agent, str) and isinstance(label, str) and isinstance(phone, str)):
+        agent, phone = outputs.get("agent_no"), outputs.get("phoneno")
+        if not (isinstance(agent, str) and isinstance(phone, str | int)):
             continue
         try:
             digits = normalize_phone(phone)
         except PhoneNumberError:
             continue
-        found.append(PreviousTester(str(urn), agent, label, digits))
+        found.append(PreviousTester(str(urn), agent, digits))
     return found
 
 
@@ -66,38 +78,41 @@ def plan_aliases(
 ) -> dict[tuple[str, str], str]:
     """``{(agent, new label): previous URN}`` for every declared tester that is a rename.
 
-    A rename is a declared (agent, phone) whose label has no previous resource, held by
-    exactly one previous resource whose label is no longer declared for that agent. Anything
+    A rename is a declared (agent, phone) whose logical name has no previous resource, held by
+    exactly one previous fleet tester whose logical name is not declared in this run. Anything
     else (a swap of labels, a number that also moved, two previous resources of one number)
-    stays a create and a delete, as without this module: an alias the engine would refuse,
-    or one that could merge two testers, is never proposed."""
-    by_number: dict[tuple[str, str], list[PreviousTester]] = {}
-    previous_labels: set[tuple[str, str]] = set()
+    stays a create and a delete, as without this module: an alias the engine would refuse (a
+    URN also registered in this run), or one that could merge two testers, is never proposed."""
+    declared = {tester_logical_name(s.agent_no, t.label) for s in agents for t in s.testers}
+    holders: dict[tuple[str, str], list[PreviousTester]] = {}
     for old in previous:
-        by_number.setdefault((old.agent_no, old.phone), []).append(old)
-        previous_labels.add((old.agent_no, old.label))
+        holders.setdefault((old.agent_no, old.phone), []).append(old)
+    existing = {old.name for old in previous}
     aliases: dict[tuple[str, str], str] = {}
     for spec in agents:
-        declared = {tester.label for tester in spec.testers}
         for tester in spec.testers:
-            if (spec.agent_no, tester.label) in previous_labels:
+            if tester_logical_name(spec.agent_no, tester.label) in existing:
                 continue
-            holders = by_number.get((spec.agent_no, tester.phone), [])
-            if len(holders) == 1 and holders[0].label not in declared:
-                aliases[(spec.agent_no, tester.label)] = holders[0].urn
+            found = holders.get((spec.agent_no, tester.phone), [])
+            if len(found) == 1 and found[0].name not in declared:
+                aliases[(spec.agent_no, tester.label)] = found[0].urn
     return aliases
 
 
-def read_previous_testers(stack_name: str) -> list[PreviousTester]:
-    """The testers of ``stack_name``'s last deployment, read through the engine.
+def read_previous_testers(stack_names: Sequence[str]) -> list[PreviousTester]:
+    """The fleet testers of the stack's last deployment, read through the engine under the
+    first of ``stack_names`` the backend accepts (a self-managed backend in its legacy layout
+    takes only the bare stack name).
 
     An engine or backend that cannot answer costs only the rename shortcut: renames fall back
-    to a create and a delete, and the reason is shown at debug level (``pulumi up -d``)."""
-    import pulumi  # the planning above stays importable without the SDK
-
-    try:
-        result = pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": stack_name})
-    except Exception as err:  # any failure means "no previous testers"
-        pulumi.log.debug(f"previous testers of {stack_name} not read, renames are new: {err}")
-        return []
-    return previous_testers(result.value if isinstance(result.value, Mapping) else None)
+    to a create and a delete, and the reasons are shown at debug level (``pulumi up -d``)."""
+    reasons: list[str] = []
+    for name in stack_names:
+        try:
+            result = pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": name})
+        except Exception as err:  # any failure means "not under this name"
+            reasons.append(f"{name}: {err}")
+            continue
+        return previous_testers(result.value if isinstance(result.value, Mapping) else None)
+    pulumi.log.debug(f"the last deployment was not read, renames are new testers: {reasons}")
+    return []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rcs_provider import cli
+from rcs_provider import _cli as cli
 from rcs_provider._review.command import main
 from support.fleet_data import formatted
 from support.git_repo import StackRepo, stack_config

@@ -79,6 +79,8 @@ class Mocks(pulumi.runtime.Mocks):
         self.calls: list[pulumi.runtime.MockCallArgs] = []
         #: What the engine's readStackResourceOutputs answers; a string is a failure reason.
         self.previous_state: dict[str, Any] | str = {}
+        #: Stack names the backend does not take (as a legacy-layout backend, qualified ones).
+        self.unknown_stacks: set[str] = set()
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
@@ -93,6 +95,8 @@ class Mocks(pulumi.runtime.Mocks):
         self.calls.append(args)
         if isinstance(self.previous_state, str):
             return {}, [("stackName", self.previous_state)]
+        if args.args.get("stackName") in self.unknown_stacks:
+            return {}, [("stackName", "unknown stack")]
         return self.previous_state, []
 
 
@@ -151,6 +155,29 @@ def test_a_previous_state_that_cannot_be_read_only_costs_the_rename_shortcut(
 
 
 @pulumi.runtime.test
+def test_the_stack_is_read_by_its_qualified_name_then_its_bare_one(mocks: Mocks) -> Any:
+    """Pulumi Cloud needs the organization; a self-managed backend in its legacy layout takes
+    only the bare name. Two fleets share one read."""
+    pulumi.runtime.set_mocks(
+        mocks, project="platform", stack="dev", preview=False, organization="acme"
+    )
+    mocks.unknown_stacks = {"acme/platform/dev"}
+    other = [{"agent": "20700", "testers": [{"label": "qa-b", "phone": "+91 98000 00002"}]}]
+    set_all_config(
+        {
+            "qa:agents": json.dumps(QA_AGENTS),
+            "uat:agents": json.dumps(other),
+            "kaleyra:pod": "sandbox",
+        }
+    )
+    qa = declare_testers(pulumi.Config("qa"))
+    declare_testers(pulumi.Config("uat"))
+
+    assert [c.args["stackName"] for c in mocks.calls] == ["acme/platform/dev", "dev"]
+    return qa["48900"]
+
+
+@pulumi.runtime.test
 def test_one_agent_declared_from_two_namespaces_is_refused_naming_both(mocks: Mocks) -> Any:
     other = [{"agent": "20700", "testers": [{"label": "qa-b", "phone": "+91 98000 00002"}]}]
     set_all_config(
@@ -165,8 +192,9 @@ def test_one_agent_declared_from_two_namespaces_is_refused_naming_both(mocks: Mo
         declare_testers(pulumi.Config("uat"))
 
     assert raised.value.problems == [
-        "agents[1].agent: 48900 is already declared by qa:agents in this program: declare each "
-        "agent's testers under one namespace"
+        "agents[1].agent: 48900 is already declared by qa:agents in this program: an agent's "
+        "testers live under one namespace (both would declare the component agent-48900); "
+        "remove it from one of them"
     ]
     assert isinstance(raised.value, pulumi.RunError)
 
@@ -175,6 +203,20 @@ def test_one_agent_declared_from_two_namespaces_is_refused_naming_both(mocks: Mo
         assert names == {"agent-48900", "48900-qa-alice"}, "uat declared nothing"
 
     return outputs["48900"].apply(check)
+
+
+@pulumi.runtime.test
+def test_one_namespace_declared_twice_is_refused_saying_so(mocks: Mocks) -> Any:
+    set_all_config({"qa:agents": json.dumps(QA_AGENTS), "kaleyra:pod": "sandbox"})
+    outputs = declare_testers(pulumi.Config("qa"))
+    with pytest.raises(FleetConfigError) as raised:
+        declare_testers(pulumi.Config("qa"))
+
+    assert raised.value.problems == [
+        "agents[0].agent: 48900 is already declared by an earlier declare_testers call for "
+        "qa:agents in this program: call it once per namespace"
+    ]
+    return outputs["48900"]
 
 
 def test_a_namespace_without_testers_is_the_usual_error_naming_its_key(mocks: Mocks) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rcs_provider._config import AgentSpec, TesterSpec
 from rcs_provider._renames import (
+    FLEET_TESTER_TYPES,
     RCS_TESTER_TYPE,
     PreviousTester,
     plan_aliases,
@@ -18,15 +19,12 @@ from rcs_provider._renames import (
 from support.fleet_data import formatted, phone
 
 
-def urn(agent: str, label: str) -> str:
-    return (
-        "urn:pulumi:dev::rcs-testers::rcs-testers:index:AgentTesters$"
-        f"{RCS_TESTER_TYPE}::{agent}-{label}"
-    )
+def urn(agent: str, label: str, types: str = FLEET_TESTER_TYPES) -> str:
+    return f"urn:pulumi:dev::rcs-testers::{types}::{agent}-{label}"
 
 
 def old(agent: str, label: str, n: int) -> PreviousTester:
-    return PreviousTester(urn(agent, label), agent, label, phone(n))
+    return PreviousTester(urn(agent, label), agent, phone(n))
 
 
 def fleet(layout: dict[str, list[tuple[str, int]]]) -> list[AgentSpec]:
@@ -60,16 +58,21 @@ def test_the_answer_yields_each_tester_with_its_number_normalised() -> None:
 def test_entries_that_cannot_be_read_are_skipped() -> None:
     good = {"agent_no": "48900", "label": "qa-bob", "phoneno": phone(2)}
     result = answer(
-        ("u1", RCS_TESTER_TYPE, {**good, "phoneno": "not a number"}),
-        ("u2", RCS_TESTER_TYPE, {"agent_no": "48900", "label": "qa-bob"}),
-        ("u3", RCS_TESTER_TYPE, {**good, "label": None}),
-        ("u4", "pulumi-python:dynamic:Resource", good),
-        ("u5", RCS_TESTER_TYPE, good),
+        (urn("1", "a"), RCS_TESTER_TYPE, {**good, "phoneno": "not a number"}),
+        (urn("2", "a"), RCS_TESTER_TYPE, {"agent_no": "48900", "label": "qa-bob"}),
+        (urn("3", "a"), RCS_TESTER_TYPE, {**good, "agent_no": None}),
+        (urn("4", "a"), "pulumi-python:dynamic:Resource", good),
+        (urn("5", "a"), RCS_TESTER_TYPE, good),
+        ("not-a-urn", RCS_TESTER_TYPE, good),
+        (urn("6", "a", types=RCS_TESTER_TYPE), RCS_TESTER_TYPE, good),
+        (urn("7", "a", types=f"platform:index:Messaging${RCS_TESTER_TYPE}"), RCS_TESTER_TYPE, good),
     )
     result["outputs"]["u6"] = "not an entry"
-    result["outputs"]["u7"] = {"type": RCS_TESTER_TYPE, "outputs": None}
+    result["outputs"][urn("8", "a")] = {"type": RCS_TESTER_TYPE, "outputs": None}
 
-    assert [t.urn for t in previous_testers(result)] == ["u5"]
+    assert [t.urn for t in previous_testers(result)] == [urn("5", "a")], (
+        "only readable testers of a fleet (child of AgentTesters)"
+    )
     assert previous_testers(None) == []
     assert previous_testers({"outputs": []}) == []
 
@@ -84,6 +87,15 @@ def test_a_plain_rename_is_aliased_to_the_previous_urn() -> None:
 def test_a_swap_of_labels_is_not_aliased() -> None:
     previous = [old("48900", "qa-alice", 1), old("48900", "qa-bob", 2)]
     declared = fleet({"48900": [("qa-alice", 2), ("qa-bob", 1)]})
+
+    assert plan_aliases(previous, declared) == {}
+
+
+def test_a_number_taken_over_from_a_label_still_declared_is_not_aliased() -> None:
+    """qa-bob gets a new phone and the new qa-robert takes bob's old one: bob's URN is
+    registered again in this run, so it cannot be robert's alias (the engine refuses)."""
+    previous = [old("48900", "qa-bob", 2)]
+    declared = fleet({"48900": [("qa-bob", 5), ("qa-robert", 2)]})
 
     assert plan_aliases(previous, declared) == {}
 
@@ -110,6 +122,32 @@ def test_a_label_that_already_has_a_resource_is_not_aliased() -> None:
     assert plan_aliases(previous, fleet({"48900": [("qa-robert", 2)]})) == {}
 
 
+def test_names_come_from_the_urn_not_the_label_output() -> None:
+    """A tester left out of a ``--target`` run keeps its old outputs under its new URN: what
+    is declared is the URN's name, so that one is never an alias target."""
+    lagging = PreviousTester(urn("48900", "qa-robert"), "48900", phone(2))
+
+    assert lagging.name == "48900-qa-robert"
+    assert plan_aliases([lagging], fleet({"48900": [("qa-robert", 2)]})) == {}
+    assert plan_aliases([lagging], fleet({"48900": [("qa-rob", 2)]})) == {
+        ("48900", "qa-rob"): urn("48900", "qa-robert")
+    }
+
+
+def test_a_tester_declared_directly_is_never_a_rename_source() -> None:
+    """The same number declared directly with RcsTester (not a fleet's child) and by a fleet:
+    that resource is still registered in this run, so aliasing it would be refused."""
+    direct = {"agent_no": "48900", "label": "oncall", "phoneno": phone(2)}
+    result = answer(
+        (urn("48900", "oncall", types=RCS_TESTER_TYPE), RCS_TESTER_TYPE, direct),
+        (urn("48900", "qa-alice"), RCS_TESTER_TYPE, {**direct, "phoneno": phone(1)}),
+    )
+    previous = previous_testers(result)
+
+    declared = fleet({"48900": [("qa-alice", 1), ("qa-oncall", 2)]})
+    assert plan_aliases(previous, declared) == {}
+
+
 LABELS = st.sampled_from([f"qa-{c}" for c in "abcdefgh"])
 NUMBERS = st.integers(min_value=1, max_value=8)
 
@@ -122,26 +160,36 @@ def _testers() -> st.SearchStrategy[list[tuple[str, int]]]:
     )
 
 
-@given(before=_testers(), after=_testers())
+@settings(max_examples=300)
+@given(before=_testers(), after=_testers(), direct=st.sets(NUMBERS, max_size=2))
 def test_aliases_are_never_ones_the_engine_would_refuse(
-    before: list[tuple[str, int]], after: list[tuple[str, int]]
+    before: list[tuple[str, int]], after: list[tuple[str, int]], direct: set[int]
 ) -> None:
-    """Whatever the change: each alias joins the same number under a new label, points at a
-    URN whose label is no longer declared, and no URN is claimed twice."""
-    previous = [old("48900", label, n) for label, n in before]
-    plan = plan_aliases(previous, fleet({"48900": after}))
+    """Whatever the change, checked the way the engine checks aliases: a target is a previous
+    URN that no resource of this run registers and no other alias claims, holding the same
+    number; a new name that already has a resource gets no alias. Testers declared directly
+    (same numbers, other URNs) are in the state too and must never be targets."""
+    fleet_olds = {urn("48900", label): n for label, n in before}
+    direct_olds = {urn("48900", f"oncall-{n}", types=RCS_TESTER_TYPE): n for n in direct}
+    result = answer(
+        *(
+            (u, RCS_TESTER_TYPE, {"agent_no": "48900", "label": "x", "phoneno": phone(n)})
+            for u, n in {**fleet_olds, **direct_olds}.items()
+        )
+    )
+    plan = plan_aliases(previous_testers(result), fleet({"48900": after}))
 
-    declared = dict(after)
-    by_urn = {t.urn: t for t in previous}
-    assert len(set(plan.values())) == len(plan)
+    registered = {urn("48900", label) for label, _ in after} | set(direct_olds)
+    targets = list(plan.values())
+    assert len(set(targets)) == len(targets), "one previous resource claimed twice"
     for (agent, label), target in plan.items():
-        source = by_urn[target]
-        assert agent == source.agent_no == "48900"
-        assert source.label not in declared and label not in dict(before)
-        assert phone(declared[label]) == source.phone
+        assert agent == "48900"
+        assert target in fleet_olds and target not in registered
+        assert urn(agent, label) not in fleet_olds
+        assert fleet_olds[target] == dict(after)[label], "the same number"
     renamed = {
         label
         for label, n in after
-        if label not in dict(before) and [p for p, m in before if m == n and p not in declared]
+        if label not in dict(before) and [p for p, m in before if m == n and p not in dict(after)]
     }
     assert {label for _, label in plan} == renamed

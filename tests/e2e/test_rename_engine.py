@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from support.fleet_data import agents_block, phone, spellings
-from support.pulumi_cli import Stack
+from support.pulumi_cli import Project, Stack
 
 REMOVE_WARNING = "Remove it in the Kaleyra console"
 BASE = {
@@ -101,3 +101,23 @@ def test_a_rename_that_moves_the_number_is_a_new_tester(stack: Stack, sandbox: A
     assert "1 created" in up.output and "1 deleted" in up.output
     assert "tester qa-bob of agent 48900 (91980XXXXX02) was removed" in up.output
     assert ("48900", phone(5)) in {(r["agent_no"], r["phoneno"]) for r in sandbox.registrations()}
+
+
+def test_a_rename_on_a_legacy_layout_backend(project: Project, sandbox: Any) -> None:
+    """A self-managed backend in its legacy layout (no project folders; deprecated, still
+    usable with an opt-out) refuses the qualified stack name: the program reads the stack by
+    its bare name instead."""
+    project.env["PULUMI_DIY_BACKEND_LEGACY_LAYOUT"] = "true"
+    project.env["PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_ERROR"] = "true"
+    stack = project.stack("legacy", sandbox.url, sid=sandbox.sid, api_key=sandbox.api_key)
+    stack.set_agents(agents_block(BASE))
+    stack.up().ok()
+    assert (project.state_dir / ".pulumi" / "stacks" / "legacy.json").is_file(), "legacy layout"
+    at_rest = calls(sandbox)
+
+    renamed = {**BASE, "20700": [("qa-alice", 1), ("qa-dee", 4)]}
+    stack.set_agents(agents_block(renamed))
+    up = stack.up().ok()
+
+    assert "1 updated" in up.output and "created" not in up.output
+    assert calls(sandbox) == at_rest
