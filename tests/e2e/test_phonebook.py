@@ -12,9 +12,8 @@ from typing import Any
 import yaml
 
 from support.fleet_data import formatted, phone
-from support.pulumi_cli import REPO, Project, Stack
+from support.pulumi_cli import REPO, SECRET_SIG, Project, Stack
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 LAYOUT = {
     "48900": [("qa-alice", 1), ("qa-bob", 2), ("qa-chen", 3)],
     "20700": [("qa-alice", 1), ("qa-dana", 4)],

@@ -29,7 +29,6 @@ SRC = f"stacks/Pulumi.{STACK}.yaml"
 #: Deployed before the corpus runs: 2 agents, 3 testers (numbers are support.fleet_data's).
 BASE = {"48900": [("qa-alice", 1), ("qa-bob", 2)], "20700": [("qa-chen", 3)]}
 BASE_PHONES = (1, 2, 3)
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of an encrypted value
 SCHEMA_ERROR = "configuration key 'agents' must be of type 'array<object>'"
 
 # Reasons, as parse_fleet words them (the fragment each corpus entry must show).
@@ -543,24 +542,7 @@ class Deployed:
     stack: Stack
     base: dict[str, Any]
     sandbox: Any
-    resources: list[Any]
-
-
-def _scrub(value: Any) -> Any:
-    """Secrets (re-encrypted on every checkpoint) replaced by a placeholder."""
-    if isinstance(value, dict):
-        if SECRET_SIG in value:
-            return "[secret]"
-        return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return value
-
-
-def resources(stack: Stack) -> list[Any]:
-    """Every resource of the exported state, secrets and timestamps left out."""
-    found = stack.export()["deployment"].get("resources") or []
-    return [_scrub({k: v for k, v in r.items() if k not in ("created", "modified")}) for r in found]
+    resources: dict[str, Any]
 
 
 def stack_yaml(base: dict[str, Any], agents: Any) -> str:
@@ -605,7 +587,7 @@ def deployed(
     stack.up().ok()
     assert len(stack.testers_in_state()) == 3
     assert sandbox_server.stats()["register_calls"] == 3
-    yield Deployed(stack, base, sandbox_server, resources(stack))
+    yield Deployed(stack, base, sandbox_server, stack.recorded())
 
 
 def _check(result: Result, case: Case, forbidden: list[str]) -> None:
@@ -637,7 +619,7 @@ def test_invalid_config_fails_with_its_path_and_changes_nothing(
     after = sandbox.stats()
     assert after["register_calls"] == before["register_calls"], "a register call was made"
     assert after["list_calls"] == before["list_calls"], "a list call was made"
-    assert resources(stack) == deployed.resources, "the state changed"
+    assert stack.recorded() == deployed.resources, "the state changed"
 
 
 ODD_FORMATS = {
@@ -669,7 +651,7 @@ def test_oddly_formatted_phones_are_normalised_to_no_change(
     assert sandbox.stats()["register_calls"] == before["register_calls"]
     for n in BASE_PHONES:
         assert phone(n) not in result.output
-    assert resources(stack) == deployed.resources
+    assert stack.recorded() == deployed.resources
 
 
 def test_yaml_integer_phones_are_normalised_to_no_change(deployed: Deployed) -> None:
@@ -688,7 +670,7 @@ def test_yaml_integer_phones_are_normalised_to_no_change(deployed: Deployed) -> 
         ),
     )
     deployed.stack.preview("--expect-no-changes").ok()
-    assert resources(deployed.stack) == deployed.resources
+    assert deployed.stack.recorded() == deployed.resources
 
 
 def test_phones_written_in_clear_outside_the_sandbox_fail_preview(deployed: Deployed) -> None:
@@ -717,7 +699,7 @@ def test_phones_written_in_clear_outside_the_sandbox_fail_preview(deployed: Depl
         before["register_calls"],
         before["list_calls"],
     )
-    assert resources(stack) == deployed.resources
+    assert stack.recorded() == deployed.resources
     assert "written in clear" not in stack.preview().ok().output, "the sandbox stays silent"
 
 

@@ -252,10 +252,32 @@ class Stack:
     def export(self) -> dict[str, Any]:
         return dict(json.loads(self.run("stack", "export").ok().stdout))
 
+    def recorded(self) -> dict[str, Any]:
+        """What the state records, by URN: each resource without its timestamps and with
+        secrets (re-encrypted at every checkpoint) as ``[secret]``. Keyed, not listed: the
+        engine may write resources in another order (a default provider registered by an
+        invoke can come before the stack)."""
+        resources = self.export()["deployment"].get("resources") or []
+        return {r["urn"]: _scrubbed(r) for r in resources}
+
     def testers_in_state(self) -> list[dict[str, Any]]:
         """The RcsTester resources in the exported state (outputs, secrets still encrypted)."""
         resources = self.export()["deployment"].get("resources") or []
         return [r for r in resources if r["type"].endswith("kaleyra:RcsTester")]
+
+
+#: Pulumi's marker of an encrypted value in an exported state.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return "[secret]"
+        return {k: _scrubbed(v) for k, v in value.items() if k not in ("created", "modified")}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def finished(proc: subprocess.Popen[str], args: list[str], timeout: float = 300) -> Result:
