@@ -68,6 +68,10 @@ def declare_testers(
     path before anything is declared. ``stack_file`` is the stack's config file, read for
     what only its text shows (unquoted numbers YAML changed, phones written in clear); by
     default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
+
+    The stack's last deployment is read once per program run (the engine's
+    ``readStackResourceOutputs``), so that a label rename updates the tester in place with no
+    API call; each agent may be declared by one namespace only.
     """
     key = f"{config.name}:agents"
     phonebook_key = f"{config.name}:{PHONEBOOK_NAME}"
