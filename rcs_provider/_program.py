@@ -24,12 +24,8 @@ from ._config import (
     PHONEBOOK_NAME,
     AgentSpec,
     FleetConfigError,
-    clear_phone_paths,
-    clear_phone_problems,
     parse_stack_testers,
-    phonebook_clear_phones,
-    phonebook_yaml_number_problems,
-    yaml_number_problems,
+    stack_file_problems,
 )
 from ._config_size import CONFIG_VAR, config_size_warning
 from ._kaleyra.settings import SANDBOX_POD
@@ -93,16 +89,13 @@ def declare_testers(
                 source, [f"{short}: is not valid YAML/JSON: {err.msg}"]
             ) from None
 
-    on_sandbox = pulumi.Config("kaleyra").get("pod") == SANDBOX_POD
-    clear_in_phonebook = (
-        {} if on_sandbox else phonebook_clear_phones(path, phonebook_key, decoded[phonebook_key])
-    )
-    clear_problems, clear_warning = clear_phone_problems(
-        [*([] if on_sandbox else clear_phone_paths(path, key)), *clear_in_phonebook],
+    text_problems, clear_warning = stack_file_problems(
+        path,
+        key,
         decoded[key],
-        key=key,
-        allowed=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
-        masked=clear_in_phonebook,
+        decoded[phonebook_key],
+        check_clear_phones=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,
+        allow_clear_phones=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
     )
     try:
         testers = parse_stack_testers(
@@ -110,11 +103,7 @@ def declare_testers(
             decoded[phonebook_key],
             source=source,
             key=key,
-            extra_problems=[
-                *yaml_number_problems(path, key),
-                *phonebook_yaml_number_problems(path, phonebook_key),
-                *clear_problems,
-            ],
+            extra_problems=text_problems,
         )
     except FleetConfigError as err:
         raise _ProgramConfigError(err.source, err.problems) from None

@@ -16,6 +16,7 @@ from .stackfile import (
     clear_phone_paths,
     phonebook_clear_phones,
     phonebook_yaml_number_problems,
+    stack_file_problems,
     yaml_number_problems,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "parse_stack_testers",
     "phonebook_clear_phones",
     "phonebook_yaml_number_problems",
+    "stack_file_problems",
     "yaml_number_problems",
 ]

@@ -9,7 +9,8 @@ from pathlib import Path
 import yaml
 
 from .._domain import mask_phone, normalize_phone, redact_digits
-from .phonebook import phonebook_path
+from .model import clear_phone_problems
+from .phonebook import PHONEBOOK_NAME, phonebook_path
 
 __all__ = [
     "clear_phone_paths",
@@ -137,3 +138,38 @@ def _phone_nodes(stack_file: Path, key: str) -> list[tuple[str, yaml.Node]]:
         if isinstance(label, yaml.ScalarNode) and phone is not None:
             nodes.append((f"{phonebook_path(str(label.value))}.phone", phone))
     return nodes
+
+
+def stack_file_problems(
+    stack_file: Path,
+    key: str,
+    agents_raw: object,
+    phonebook_raw: object,
+    *,
+    check_clear_phones: bool,
+    allow_clear_phones: bool,
+) -> tuple[list[str], str | None]:
+    """What only the stack file's text shows about the fleet under ``key`` and its phonebook,
+    as ``pulumi preview`` and the review both report it: numbers YAML changed, then phones
+    written in clear (problems, or with ``allow_clear_phones`` one warning, returned second).
+
+    ``check_clear_phones`` is false on the sandbox pod, whose numbers are not personal data."""
+    phonebook_key = f"{key.split(':', 1)[0]}:{PHONEBOOK_NAME}"
+    numbers = [
+        *yaml_number_problems(stack_file, key),
+        *phonebook_yaml_number_problems(stack_file, phonebook_key),
+    ]
+    in_phonebook = (
+        phonebook_clear_phones(stack_file, phonebook_key, phonebook_raw)
+        if check_clear_phones
+        else {}
+    )
+    inline = clear_phone_paths(stack_file, key) if check_clear_phones else []
+    clear, warning = clear_phone_problems(
+        [*inline, *in_phonebook],
+        agents_raw,
+        key=key,
+        allowed=allow_clear_phones,
+        masked=in_phonebook,
+    )
+    return [*numbers, *clear], warning

@@ -25,12 +25,8 @@ from .._config import (
     PHONEBOOK_NAME,
     AgentSpec,
     FleetConfigError,
-    clear_phone_paths,
-    clear_phone_problems,
     parse_stack_testers,
-    phonebook_clear_phones,
-    phonebook_yaml_number_problems,
-    yaml_number_problems,
+    stack_file_problems,
 )
 from .._config.phonebook import phonebook_path
 from .._domain import (
@@ -120,32 +116,23 @@ def validation(
     ``agents`` and ``phonebook`` its decoded ``<project>:agents`` and ``<project>:testers``
     values, secret phones still encrypted unless decrypted by the engine; ``pod`` and
     ``allow_clear`` the stack's ``kaleyra:pod`` and ``<project>:allowClearPhones`` values."""
-    phonebook_key = f"{key.split(':', 1)[0]}:{PHONEBOOK_NAME}"
     placeholders = _Placeholders(agents, phonebook)
-    on_sandbox = pod == SANDBOX_POD
     with _stack_file(text) as stack_file:
-        number_problems = [
-            *yaml_number_problems(stack_file, key),
-            *phonebook_yaml_number_problems(stack_file, phonebook_key),
-        ]
-        clear_paths = [] if on_sandbox else clear_phone_paths(stack_file, key)
-        clear_in_phonebook = (
-            {} if on_sandbox else phonebook_clear_phones(stack_file, phonebook_key, phonebook)
+        text_problems, clear_warning = stack_file_problems(
+            stack_file,
+            key,
+            agents,
+            phonebook,
+            check_clear_phones=pod != SANDBOX_POD,
+            allow_clear_phones=_config_bool(allow_clear),
         )
-    clear_problems, clear_warning = clear_phone_problems(
-        [*clear_paths, *clear_in_phonebook],
-        agents,
-        key=key,
-        allowed=_config_bool(allow_clear),
-        masked=clear_in_phonebook,
-    )
     try:
         testers = parse_stack_testers(
             placeholders.agents,
             placeholders.phonebook,
             source=source,
             key=key,
-            extra_problems=[*number_problems, *clear_problems],
+            extra_problems=text_problems,
         )
     except FleetConfigError as err:
         return [placeholders.unmask(p) for p in err.problems], _present(clear_warning)
