@@ -40,7 +40,8 @@ from ._domain import (
     validate_label,
 )
 from ._kaleyra.client import KaleyraClient
-from ._kaleyra.errors import KaleyraError
+from ._kaleyra.errors import ConfigurationError, KaleyraError
+from ._kaleyra.settings import CONFIG_KEYS
 from ._line_type import line_type_problem
 from ._lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
 from ._provider_config import (
@@ -69,6 +70,7 @@ _Op = TypeVar("_Op", bound=Callable[..., Any])
 TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
 #: Optional input: true accepts a phone whatever its line type (see line_type).
 ALLOW_NON_MOBILE_INPUT = "allow_non_mobile"
+_API_KEY = CONFIG_KEYS["api_key"]
 
 #: What the provider needs of a Kaleyra client (:class:`KaleyraClient` in production).
 TesterClient = TesterApi
@@ -136,6 +138,7 @@ class TesterProvider(ResourceProvider):
     _lookup_mode: str = "auto"
     _retry_pause: float = 0.0
     _credential_sources: Mapping[str, str] = DEFAULT_CREDENTIAL_SOURCES
+    _missing_api_key: ConfigurationError | None = None
 
     def __init__(
         self,
@@ -167,16 +170,28 @@ class TesterProvider(ResourceProvider):
             # text of a failed call, and our messages are written to stand alone.
             sys.tracebacklimit = 0
         if self._client is None:
-            settings = settings_from_config(req.config.get)
-            self._client = KaleyraClient(settings)
-            self._lookup_mode = settings.lookup
-            self._retry_pause = min(settings.backoff_max, 4 * settings.backoff_factor)
+            try:
+                settings = settings_from_config(req.config.get)
+            except ConfigurationError as err:
+                if err.problems != [(_API_KEY, "is not set")]:
+                    raise
+                # A preview (check, diff), a label change and a removal call no Kaleyra API,
+                # so a pipeline previews pull requests without the key; create and read
+                # raise this error, before their first call.
+                self._missing_api_key = err
+            else:
+                self._client = KaleyraClient(settings)
+                self._lookup_mode = settings.lookup
+                self._retry_pause = min(settings.backoff_max, 4 * settings.backoff_factor)
         self._credential_sources = credential_sources(req.config.get)
         self._budget = new_tester_budget_from_config(req.config.get)
 
     @property
     def client(self) -> TesterClient:
         if self._client is None:
+            if self._missing_api_key is not None:
+                err = self._missing_api_key
+                raise ConfigurationError(str(err), key=err.key, problems=err.problems)
             raise RuntimeError("TesterProvider used before configure(); this is a bug")
         return self._client
 

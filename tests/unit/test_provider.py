@@ -119,6 +119,38 @@ def test_configure_without_credentials_names_the_keys(monkeypatch: pytest.Monkey
     assert "kaleyra:pod: is not set" in text
 
 
+def test_without_an_api_key_preview_calls_work_and_create_and_read_name_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pull request's preview runs without the key: check, diff, update and delete call no
+    Kaleyra API; create and read need the key and say how to set it."""
+    monkeypatch.delenv("KALEYRA_API_KEY", raising=False)
+    p = Provider(roster=Roster())
+    p.configure(ConfigureRequest(Config({"kaleyra:sid": "S", "kaleyra:pod": "in"}, "rcs-testers")))
+
+    checked = p.check({}, props())
+    assert checked.failures == []
+    assert p.diff("id-1", state(), props(label="qa-alice-2")).changes is True
+    p.update("id-1", state(), props(label="qa-alice-2"))
+    p.delete("id-1", state())
+    fix = "kaleyra:apiKey: is not set; set it with `pulumi config set --secret kaleyra:apiKey <key>` (or export KALEYRA_API_KEY)"
+    with pytest.raises(ConfigurationError) as created:
+        p.create(checked.inputs)
+    assert fix in str(created.value)
+    with pytest.raises(ConfigurationError) as read:
+        p.read("id-1", state())
+    assert fix in str(read.value)
+
+
+def test_an_api_key_missing_beside_another_problem_still_fails_configure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KALEYRA_API_KEY", raising=False)
+    config = Config({"kaleyra:sid": "S", "kaleyra:pod": "eu"}, "rcs-testers")
+    with pytest.raises(ConfigurationError, match="kaleyra:pod"):
+        Provider().configure(ConfigureRequest(config))
+
+
 def test_client_before_configure_is_a_clear_bug() -> None:
     with pytest.raises(RuntimeError, match="before configure"):
         _ = Provider().client
