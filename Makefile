@@ -93,14 +93,15 @@ test-backends: venv engine ## team state backends (file, PostgreSQL, S3) on real
 	@$(ENGINE_ENV); scripts/run-pytest tests/backends -m backends $(PARALLEL)
 
 # The workflows: actionlint (with shellcheck on their run: scripts; built from Go modules the
-# first time, see scripts/bootstrap-actionlint) and zizmor's security audits, offline.
+# first time, see scripts/bootstrap-actionlint) and zizmor's security audits, offline (zizmor
+# reads .github/dependabot.yml too).
 WORKFLOWS := .github/workflows
 
 lint: venv ## ruff format --check, ruff check; actionlint and zizmor --offline on .github/workflows
 	@$(VENV)/bin/ruff format --check --quiet rcs_provider tests bench scripts policy __main__.py
 	@$(VENV)/bin/ruff check --quiet rcs_provider tests bench scripts policy __main__.py
 	@"$$(scripts/bootstrap-actionlint)" -shellcheck $(VENV)/bin/shellcheck $(WORKFLOWS)/*.yml
-	@$(VENV)/bin/zizmor --offline --quiet --no-progress $(WORKFLOWS)
+	@$(VENV)/bin/zizmor --offline --quiet --no-progress .
 
 typecheck: venv ## mypy --strict on the package
 	@$(VENV)/bin/mypy
