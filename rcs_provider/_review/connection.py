@@ -23,6 +23,8 @@ CONNECTION_SETTINGS = ("base_url", "pod", "register_path", "list_path", "list_me
 _DESTINATION = ("base_url", "pod")
 _SHOWN_CHARS = 120
 _UNSAFE = re.compile(r"[`\x00-\x1f\x7f]")
+#: How a ``secure:`` setting is shown: never its ciphertext.
+SECRET_VALUE = "a secret value"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class SettingChange:
         return f"{self.key} {self._shown(self.before)} -> {self._shown(self.after)}"
 
     def _shown(self, value: str | None) -> str:
+        if value == SECRET_VALUE:
+            return value
         if value is not None:
             return f"`{value}`"
         return "not set" if self.default is None else f"`{self.default}` (default)"
@@ -136,7 +140,7 @@ def _value(config: dict[str, Any], setting: str) -> str | None:
     credentials or query."""
     value = config.get(rules.CONFIG_KEYS[setting])
     if rules.secure_value(value) is not None:
-        return "a secret value"
+        return SECRET_VALUE
     if value in (None, ""):
         return None
     return _safe(_url_without_secrets(value) if setting == "base_url" else str(value))

@@ -177,7 +177,7 @@ def api_key_destination(pod: object, base_url: object) -> tuple[str | None, str]
             return None, f"{CONFIG_KEYS['base_url']} is invalid ({err.problems[0][1]})"
     if base_url not in (None, ""):
         return None, f"{CONFIG_KEYS['base_url']} is not a URL"
-    if pod is None:
+    if pod in (None, ""):
         return None, f"no pod in the stack file: ${ENV_FALLBACKS['pod']} decides"
     name = pod.strip().lower() if isinstance(pod, str) else None
     if name == SANDBOX_POD:

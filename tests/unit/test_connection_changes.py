@@ -106,6 +106,7 @@ def test_a_secret_base_url_is_shown_as_secret() -> None:
     assert "v1:" not in item.action
     assert "to a secret kaleyra:baseUrl instead of" in item.action
     assert item.settings[0].after == "a secret value"
+    assert "(kaleyra:baseUrl not set -> a secret value)" in item.action
 
 
 def test_a_value_cannot_break_out_of_its_code_span() -> None:
