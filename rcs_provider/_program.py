@@ -62,8 +62,8 @@ def declare_testers(
     Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export.
     Raises :class:`FleetConfigError` (a ``pulumi.RunError`` too) listing every problem by its
     path before anything is declared. ``stack_file`` is the stack's config file, read for
-    what only its text shows (unquoted numbers YAML changed, phones written in clear); by
-    default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
+    what only its text shows (unquoted numbers YAML changed, phones and the api-key written in
+    clear); by default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
 
     The stack's last deployment is read once per program run (the engine's
     ``readStackResourceOutputs``), so that a label rename updates the tester in place with no
@@ -94,7 +94,7 @@ def declare_testers(
         key,
         decoded[key],
         decoded[phonebook_key],
-        check_clear_phones=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,
+        outside_sandbox=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,
         allow_clear_phones=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
     )
     try:

@@ -13,6 +13,7 @@ from .model import (
 )
 from .phonebook import PHONEBOOK_NAME, StackTesters, parse_stack_testers
 from .stackfile import (
+    clear_api_key_problems,
     clear_phone_paths,
     phonebook_clear_phones,
     phonebook_yaml_number_problems,
@@ -27,6 +28,7 @@ __all__ = [
     "FleetConfigError",
     "StackTesters",
     "TesterSpec",
+    "clear_api_key_problems",
     "clear_phone_paths",
     "clear_phone_problems",
     "fleet_warnings",

@@ -1,5 +1,5 @@
 """What only the stack file's text shows: numbers that YAML changed before the program saw
-them, and phones written in clear rather than as ``secure:`` values."""
+them, and phones or the api-key written in clear rather than as ``secure:`` values."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 import yaml
 
 from .._domain import mask_phone, normalize_phone, redact_digits
+from .._kaleyra.settings import CONFIG_KEYS
 from .model import clear_phone_problems
 from .phonebook import PHONEBOOK_NAME, phonebook_path
 
 __all__ = [
+    "clear_api_key_problems",
     "clear_phone_paths",
     "phonebook_clear_phones",
     "phonebook_yaml_number_problems",
@@ -140,31 +142,62 @@ def _phone_nodes(stack_file: Path, key: str) -> list[tuple[str, yaml.Node]]:
     return nodes
 
 
+API_KEY = CONFIG_KEYS["api_key"]
+#: How ``pulumi config set --secret`` writes the api-key; the key itself is never shown.
+SET_API_KEY_COMMAND = f"pulumi config set --secret {API_KEY} <key>"
+
+
+def clear_api_key_problems(stack_file: Path) -> list[str]:
+    """``kaleyra:apiKey`` written in clear in the stack file (not a ``secure:`` value).
+
+    The key would sit in git and, as part of the stack config, in the state and every history
+    file of the backend. Read from the file: the engine hands the program the decrypted value
+    either way. A missing, empty or unreadable file yields nothing."""
+    try:
+        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []
+    node = _mapping_value(_mapping_value(root, "config"), API_KEY)
+    if (
+        not isinstance(node, yaml.ScalarNode)
+        or node.tag.endswith(":null")
+        or not str(node.value).strip()
+    ):
+        return []
+    return [
+        f"{API_KEY}: is written in clear; outside the sandbox the api-key must be a secret (the "
+        "stack file sits in git, and the engine stores the stack config in the state): run "
+        f"`{SET_API_KEY_COMMAND}`, and rotate the key if the file was ever committed"
+    ]
+
+
 def stack_file_problems(
     stack_file: Path,
     key: str,
     agents_raw: object,
     phonebook_raw: object,
     *,
-    check_clear_phones: bool,
+    outside_sandbox: bool,
     allow_clear_phones: bool,
 ) -> tuple[list[str], str | None]:
     """What only the stack file's text shows about the fleet under ``key`` and its phonebook,
-    as ``pulumi preview`` and the review both report it: numbers YAML changed, then phones
-    written in clear (problems, or with ``allow_clear_phones`` one warning, returned second).
+    as ``pulumi preview`` and the review both report it: an api-key written in clear, numbers
+    YAML changed, then phones written in clear (problems, or with ``allow_clear_phones`` one
+    warning, returned second).
 
-    ``check_clear_phones`` is false on the sandbox pod, whose numbers are not personal data."""
+    Clear secrets are checked ``outside_sandbox`` only: the sandbox pod's numbers are not
+    personal data and its key is the public demo key. ``allow_clear_phones`` never covers the
+    api-key."""
     phonebook_key = f"{key.split(':', 1)[0]}:{PHONEBOOK_NAME}"
     numbers = [
         *yaml_number_problems(stack_file, key),
         *phonebook_yaml_number_problems(stack_file, phonebook_key),
     ]
+    api_key = clear_api_key_problems(stack_file) if outside_sandbox else []
     in_phonebook = (
-        phonebook_clear_phones(stack_file, phonebook_key, phonebook_raw)
-        if check_clear_phones
-        else {}
+        phonebook_clear_phones(stack_file, phonebook_key, phonebook_raw) if outside_sandbox else {}
     )
-    inline = clear_phone_paths(stack_file, key) if check_clear_phones else []
+    inline = clear_phone_paths(stack_file, key) if outside_sandbox else []
     clear, warning = clear_phone_problems(
         [*inline, *in_phonebook],
         agents_raw,
@@ -172,4 +205,4 @@ def stack_file_problems(
         allowed=allow_clear_phones,
         masked=in_phonebook,
     )
-    return [*numbers, *clear], warning
+    return [*api_key, *numbers, *clear], warning

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .checks import check_stack
+from .connection import connection_changes
 from .decrypt import decrypted_testers
 from .gitsource import read_sources
 from .model import Review, diff_stack
@@ -34,6 +35,7 @@ def build_review(project_dir: Path, *, base_ref: str | None, decrypt: bool = Fal
         base = reader.read(before_text, at_base=True)
         head = reader.read(after_text, at_base=False)
         review = diff_stack(base, head)
+        review.connection = connection_changes(base, head)
         check_stack(review, head)
         stacks.append(review)
     return Review(

@@ -28,6 +28,7 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
             "be compared or checked here. Review with --decrypt, or keep only the phones secret "
             f"(`pulumi config set --secret --path '{head.agents_key}[0].testers[0].phone' ...`)."
         )
+        review.problems += [f"{head.source}: {p}" for p in rules.clear_api_key(head.text, head.pod)]
         return
     problems, warnings = rules.validation(
         head.agents_value,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from . import rules
+from .connection import ConnectionChange
 from .stackfile import INVALID, AgentRoster, StackVersion, TesterEntry
 
 __all__ = [
@@ -136,10 +137,17 @@ class StackReview:
     agents: list[AgentReview]
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Changes to where and how the api-key is sent (``kaleyra:baseUrl``, ``pod``, paths...).
+    connection: list[ConnectionChange] = field(default_factory=list)
 
     @property
     def changes(self) -> list[Change]:
         return [c for a in self.agents for c in a.changes]
+
+    @property
+    def is_shown(self) -> bool:
+        """Whether the review has anything to say about this stack."""
+        return bool(self.has_tester_changes or self.connection or self.warnings or self.problems)
 
     @property
     def has_tester_changes(self) -> bool:
@@ -165,16 +173,24 @@ class Review:
 
     @property
     def is_quiet(self) -> bool:
-        """Nothing to say: no tester change, no warning, no problem."""
-        return not any(s.has_tester_changes or s.warnings or s.problems for s in self.stacks)
+        """Nothing to say: no tester change, no connection change, no warning, no problem."""
+        return not any(s.is_shown for s in self.stacks)
 
     @property
     def compared_secrets_by_ciphertext(self) -> bool:
         return any(c.secret_compared for s in self.stacks for c in s.changes)
 
     def actions(self) -> list[tuple[str, str]]:
-        """``(stack, action)`` for everything a person must do by hand, in report order."""
-        return [(s.stack, c.action) for s in self.stacks for c in s.changes if c.action]
+        """``(stack, action)`` for everything a person must check or do by hand, in report
+        order: per stack, its connection changes first, then its testers'."""
+        return [
+            (s.stack, action)
+            for s in self.stacks
+            for action in [
+                *(item.action for item in s.connection),
+                *(c.action for c in s.changes if c.action),
+            ]
+        ]
 
 
 def diff_stack(base: StackVersion | None, head: StackVersion | None) -> StackReview:

@@ -45,7 +45,7 @@ def _notes(review: Review) -> list[str]:
 
 
 def _shown_stacks(review: Review) -> list[StackReview]:
-    return [s for s in review.stacks if s.has_tester_changes or s.warnings or s.problems]
+    return [s for s in review.stacks if s.is_shown]
 
 
 def _summary(review: Review) -> str:
@@ -190,6 +190,11 @@ def _stack_data(stack: StackReview) -> dict[str, Any]:
                 "changes": [_change_data(change) for change in agent.changes],
             }
             for agent in stack.agents
+        ],
+        "connection": [
+            {"setting": setting.key, "from": setting.before, "to": setting.after}
+            for item in stack.connection
+            for setting in item.settings
         ],
         "warnings": list(stack.warnings),
         "problems": list(stack.problems),

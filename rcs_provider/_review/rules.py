@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,6 +26,7 @@ from .._config import (
     PHONEBOOK_NAME,
     AgentSpec,
     FleetConfigError,
+    clear_api_key_problems,
     parse_stack_testers,
     stack_file_problems,
 )
@@ -38,19 +40,31 @@ from .._domain import (
     redact_digits,
 )
 from .._kaleyra.errors import ConfigurationError
-from .._kaleyra.settings import SANDBOX_POD
+from .._kaleyra.settings import (
+    CONFIG_KEYS,
+    ENV_FALLBACKS,
+    POD_BASE_URLS,
+    SANDBOX_BASE_URL,
+    SANDBOX_POD,
+    ClientSettings,
+    resolve_base_url,
+)
 from .._line_type import ALLOW_NON_MOBILE_KEY
 from .._provider_config import BUDGET_KEY, DEFAULT_NEW_TESTER_BUDGET, new_tester_budget_from_config
 
 __all__ = [
     "ALLOW_NON_MOBILE_KEY",
     "BUDGET_KEY",
+    "CONFIG_KEYS",
     "DEFAULT_NEW_TESTER_BUDGET",
     "MAX_TESTERS_PER_AGENT",
     "PHONEBOOK_NAME",
     "SANDBOX_POD",
     "agent_number",
     "allow_clear_phones_key",
+    "api_key_destination",
+    "clear_api_key",
+    "client_default",
     "mask_phone",
     "new_tester_budget",
     "phone_digits",
@@ -123,7 +137,7 @@ def validation(
             key,
             agents,
             phonebook,
-            check_clear_phones=pod != SANDBOX_POD,
+            outside_sandbox=pod != SANDBOX_POD,
             allow_clear_phones=_config_bool(allow_clear),
         )
     try:
@@ -141,6 +155,44 @@ def validation(
         *(placeholders.unmask(w) for w in testers.warnings),
         *_allow_non_mobile_notes(testers.agents),
     ]
+
+
+def clear_api_key(text: str, pod: object) -> list[str]:
+    """The program's problem for a ``kaleyra:apiKey`` written in clear (none on the sandbox
+    pod), for stacks that :func:`validation` cannot read further."""
+    if pod == SANDBOX_POD:
+        return []
+    with _stack_file(text) as stack_file:
+        return clear_api_key_problems(stack_file)
+
+
+def api_key_destination(pod: object, base_url: object) -> tuple[str | None, str]:
+    """Where the client sends the api-key for these ``kaleyra:pod`` and ``kaleyra:baseUrl``
+    values, resolved as the client resolves them (``kaleyra:baseUrl`` wins; pod ``sandbox``
+    alone means the local sandbox): ``(base URL, "")``, or ``(None, why there is none)``."""
+    if isinstance(base_url, str) and base_url.strip():
+        try:
+            return resolve_base_url(None, base_url.strip()), ""
+        except ConfigurationError as err:
+            return None, f"{CONFIG_KEYS['base_url']} is invalid ({err.problems[0][1]})"
+    if base_url not in (None, ""):
+        return None, f"{CONFIG_KEYS['base_url']} is not a URL"
+    if pod in (None, ""):
+        return None, f"no pod in the stack file: ${ENV_FALLBACKS['pod']} decides"
+    name = pod.strip().lower() if isinstance(pod, str) else None
+    if name == SANDBOX_POD:
+        return SANDBOX_BASE_URL, ""
+    if name in POD_BASE_URLS:
+        return POD_BASE_URLS[name], ""
+    return None, f"{CONFIG_KEYS['pod']} is not a known pod"
+
+
+def client_default(setting: str) -> object:
+    """The client's default for a setting (a :class:`ClientSettings` field name)."""
+    for field in dataclasses.fields(ClientSettings):
+        if field.name == setting:
+            return field.default
+    raise KeyError(setting)
 
 
 def _present(warning: str | None) -> list[str]:

@@ -14,6 +14,7 @@ from rcs_provider import __version__
 from rcs_provider.sandbox import bodies, inspection, kaleyra
 from rcs_provider.sandbox.dispatch import KaleyraDispatch
 from rcs_provider.sandbox.faultgate import FaultGate
+from rcs_provider.sandbox.loopback import LoopbackHostGuard
 from rcs_provider.sandbox.state import SandboxConfig, SandboxState
 
 __all__ = ["create_app"]
@@ -33,11 +34,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
-def create_app(config: SandboxConfig | None = None, *, fast_path: bool = True) -> FastAPI:
+def create_app(
+    config: SandboxConfig | None = None, *, fast_path: bool = True, check_host: bool = True
+) -> FastAPI:
     """A sandbox app with its own state; the database closes on lifespan shutdown.
 
     ``fast_path`` answers the Kaleyra calls before FastAPI's routing (same behaviour, less
-    CPU); without it the FastAPI routes serve them.
+    CPU); without it the FastAPI routes serve them. ``check_host`` refuses requests whose
+    Host header is not a loopback name (off only with ``--allow-remote``).
     """
     state = SandboxState(config or SandboxConfig())
 
@@ -60,6 +64,8 @@ def create_app(config: SandboxConfig | None = None, *, fast_path: bool = True) -
     app.include_router(inspection.router)
     if fast_path:
         app.add_middleware(KaleyraDispatch, state=state)
-    app.add_middleware(FaultGate, state=state)  # added last: runs first
+    app.add_middleware(FaultGate, state=state)
+    if check_host:
+        app.add_middleware(LoopbackHostGuard)  # added last: runs first
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

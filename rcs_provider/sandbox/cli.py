@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sqlite3
 import sys
@@ -13,6 +14,7 @@ from types import FrameType
 from pydantic import ValidationError
 
 from rcs_provider.sandbox.defaults import (
+    API_KEY_ENV,
     DEFAULT_AGENTS,
     DEFAULT_API_KEY,
     DEFAULT_DB,
@@ -22,6 +24,7 @@ from rcs_provider.sandbox.defaults import (
     MEMORY,
 )
 from rcs_provider.sandbox.faults import FaultSettings
+from rcs_provider.sandbox.loopback import ALLOW_REMOTE_FLAG, bind_refusal, remote_warning
 from rcs_provider.sandbox.personality import Personality
 from rcs_provider.sandbox.state import SandboxConfig
 from rcs_provider.sandbox.status import DEFAULT_STATUS_CLOCK, StatusClock
@@ -55,7 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server = parser.add_argument_group("server")
     server.add_argument(
-        "--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)"
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to bind (default %(default)s); a non-loopback one needs {ALLOW_REMOTE_FLAG}",
+    )
+    server.add_argument(
+        ALLOW_REMOTE_FLAG,
+        action="store_true",
+        help="accept a non-loopback --host and requests addressed to any host name: the "
+        "inspection API (/_sandbox/) then shows full numbers and takes unauthenticated write "
+        "calls from anyone who reaches it",
     )
     server.add_argument(
         "--port",
@@ -78,7 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     account = parser.add_argument_group("account")
     account.add_argument("--sid", default=DEFAULT_SID, help="account SID (default %(default)s)")
-    account.add_argument("--api-key", default=DEFAULT_API_KEY, help="api-key (default %(default)s)")
+    key = account.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key",
+        help=f"api-key (default: ${API_KEY_ENV}, else {DEFAULT_API_KEY}); visible in `ps`, "
+        f"so prefer --api-key-file or ${API_KEY_ENV} for a real secret",
+    )
+    key.add_argument(
+        "--api-key-file", type=Path, metavar="FILE", help="read the api-key from FILE (one line)"
+    )
     account.add_argument(
         "--agents",
         type=_agents,
@@ -134,10 +154,13 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace,
             f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}" for error in exc.errors()
         )
         parser.error(problems)
+    refusal = None if args.allow_remote else bind_refusal(args.host)
+    if refusal is not None:
+        parser.error(refusal)
     db = args.db if args.db == MEMORY else str(Path(args.db).expanduser().resolve())
     config = SandboxConfig(
         sid=args.sid,
-        api_key=args.api_key,
+        api_key=_api_key(args, parser),
         agents=args.agents,
         db=db,
         clock=StatusClock(args.status_clock, args.auto_approve),
@@ -145,6 +168,27 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace,
         personality=Personality(args.personality),
     )
     return args, config
+
+
+def _api_key(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
+    """The api-key from --api-key, --api-key-file or the environment, else the demo key."""
+    if args.api_key is not None:
+        return str(args.api_key)
+    if args.api_key_file is None:
+        return os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
+    try:
+        lines = args.api_key_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        parser.error(
+            f"--api-key-file: Unable to read {args.api_key_file}: "
+            f"{getattr(err, 'strerror', None) or err}. Pass a readable file holding the api-key."
+        )
+    key = lines[0].strip() if lines else ""
+    if not key:
+        parser.error(
+            f"--api-key-file: {args.api_key_file} is empty. Write the api-key on its first line."
+        )
+    return key
 
 
 def _exit_quietly(signum: int, frame: FrameType | None) -> None:
@@ -162,8 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rcs_provider.sandbox.app import create_app
     from rcs_provider.sandbox.server import serve
 
+    if args.allow_remote:
+        print(remote_warning(args.host), file=sys.stderr, flush=True)
     try:
-        app = create_app(config, fast_path=not args.no_fast_path)
+        app = create_app(config, fast_path=not args.no_fast_path, check_host=not args.allow_remote)
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         print(f"Unable to start the sandbox: database {config.db}: {exc}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ Used by the tests' fixtures, the demo and the benchmarks, stripe-mock style::
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 import requests
 
 from rcs_provider.sandbox.defaults import (
+    API_KEY_ENV,
     DEFAULT_API_KEY,
     DEFAULT_HOST,
     DEFAULT_SID,
@@ -64,7 +66,9 @@ class SandboxProcess:
     Keyword options are the CLI flags in snake case (``db``, ``sid``, ``api_key``, ``agents``,
     ``status_clock``, ``auto_approve``, ``personality``, ``log_level`` and every fault, e.g.
     ``error_rate``).
-    ``db=None`` leaves the CLI default (``.sandbox/kaleyra.db`` under ``cwd``).
+    ``db=None`` leaves the CLI default (``.sandbox/kaleyra.db`` under ``cwd``). The api-key
+    goes to the process in its environment (``RCS_SANDBOX_API_KEY``), not on its command
+    line, where ``ps`` would show it to every user of the machine.
     """
 
     def __init__(
@@ -99,12 +103,18 @@ class SandboxProcess:
 
     @property
     def command(self) -> list[str]:
-        """The command line that starts the process."""
+        """The command line that starts the process (the api-key is not on it)."""
         options: dict[str, Any] = {"host": self.host, "port": self.port}
         if self.db is not None:
             options["db"] = self.db
-        options |= {"sid": self.sid, "api_key": self.api_key, **self.options}
+        options |= {"sid": self.sid, **self.options}
         return [sys.executable, "-m", "rcs_provider.sandbox", *_flags(options)]
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The process's environment: ``env`` (default: ours) with the api-key."""
+        base = os.environ if self.env is None else self.env
+        return {**base, API_KEY_ENV: self.api_key}
 
     @property
     def stdout_path(self) -> Path:
@@ -133,7 +143,7 @@ class SandboxProcess:
                 stdout=out,
                 stderr=err,
                 cwd=self.cwd,
-                env=self.env,
+                env=self.environ,
             )
         self.returncode = None
         self.url = self._wait_for_url(offset)

@@ -1,8 +1,16 @@
-"""SQLite persistence of tester registrations (WAL mode, one connection behind a lock)."""
+"""SQLite persistence of tester registrations (WAL mode, one connection behind a lock).
+
+The file holds full phone numbers, so it is private to its owner: created 0600 (its folder
+0700 when created here), and an existing one narrowed to 0600. SQLite gives its -wal, -shm
+and -journal files the database file's permissions, so they follow.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import stat
 import threading
 import uuid
 from dataclasses import dataclass
@@ -11,6 +19,10 @@ from pathlib import Path
 from rcs_provider.sandbox.defaults import MEMORY
 
 __all__ = ["AlreadyRegistered", "RegistrationStore", "StoredRegistration"]
+
+#: Permissions of the database file (and so of SQLite's files beside it) and of its folder.
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
 
 
 _SCHEMA_VERSION = 1
@@ -53,7 +65,7 @@ class RegistrationStore:
     def __init__(self, path: str | Path = MEMORY) -> None:
         self.path = str(path)
         if self.path != MEMORY:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -147,3 +159,14 @@ class RegistrationStore:
             (agent_no, phoneno),
         ).fetchone()
         return None if row is None else StoredRegistration(*row)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 (its folder 0700) before SQLite opens it, which would
+    create it 0644; narrow an existing file and SQLite's files beside it to 0600."""
+    path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    for file in (path, *(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(file.stat().st_mode) & ~PRIVATE_FILE:
+                file.chmod(PRIVATE_FILE)

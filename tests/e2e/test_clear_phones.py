@@ -1,6 +1,7 @@
 """A phone written in clear beside secret ones, outside the sandbox: preview fails naming
 exactly the clear phones, the opt-out turns that into a warning naming them, and once each is
-set as a secret nothing in the state or the backend holds a full number."""
+set as a secret nothing in the state or the backend holds a full number. An api-key written in
+clear fails preview the same way, without quoting it."""
 
 from __future__ import annotations
 
@@ -93,3 +94,20 @@ def test_once_fixed_no_full_number_is_left_in_state_or_backend(stack: Stack, san
             assert text not in exported
             assert text not in backend
             assert text not in stack_file
+
+
+def test_a_clear_api_key_outside_the_sandbox_fails_preview_with_no_kaleyra_call(
+    stack: Stack, sandbox: Any
+) -> None:
+    key = "PLAINTEXTKEY999"
+    stack.set_secret_phones(SECRET)
+    stack.set_kaleyra(pod="in", apiKey=key)  # typed in clear; baseUrl still the sandbox
+
+    previewed = stack.preview()
+
+    assert previewed.returncode != 0
+    assert "1 problem(s); nothing was registered" in previewed.output
+    assert "kaleyra:apiKey: is written in clear" in previewed.output
+    assert "run `pulumi config set --secret kaleyra:apiKey <key>`" in previewed.output
+    assert key not in previewed.output
+    assert api_calls(sandbox) == (0, 0)

@@ -153,3 +153,31 @@ def test_phonebook_problems_read_exactly_as_preview_prints_them(project: Project
     status, by_ciphertext, _ = review(project)
     assert status == 1
     assert by_ciphertext["stacks"][0]["problems"] == [p for p in printed if "qa-bobb" in p]
+
+
+def test_a_clear_api_key_reads_exactly_as_preview_prints_it(project: Project) -> None:
+    (project.root / ".gitignore").write_text(".venv\n.pulumi-state/\n.pulumi-home/\n")
+    project.pulumi("stack", "init", "prod", "--secrets-provider", "passphrase").ok()
+    stack = Stack(project, "prod")
+    stack.set_kaleyra(pod="in", sid="SID")
+    stack.set_secret_phones({"48900": [("qa-a", 1)]})
+    stack.run("config", "set", "--secret", "kaleyra:apiKey", "PLAINTEXTKEY999").ok()
+    repo = StackRepo(project.root)
+    repo.commit("prod, its api-key a secret")
+    repo.branch("leak")
+    stack.set_kaleyra(apiKey="PLAINTEXTKEY999", baseUrl="https://kaleyra-proxy.attacker.example")
+    repo.commit("the key in clear, sent to another host")
+
+    preview = stack.preview()
+    assert preview.returncode != 0
+    printed = re.findall(
+        r"(stacks/Pulumi\.prod\.yaml: kaleyra:apiKey: .*?)\s*$", preview.output, re.M
+    )
+    assert len(printed) == 1, preview.output
+    status, data, _ = review(project)
+    assert status == 1
+    assert data["stacks"][0]["problems"] == printed
+    assert data["stacks"][0]["connection"] == [
+        {"setting": "kaleyra:baseUrl", "from": None, "to": "https://kaleyra-proxy.attacker.example"}
+    ]
+    assert "PLAINTEXTKEY999" not in preview.output + json.dumps(data)

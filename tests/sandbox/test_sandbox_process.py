@@ -146,6 +146,7 @@ def test_bad_flags_exit_2_naming_the_flag(capsys, argv, message):
 
 def test_flag_defaults(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RCS_SANDBOX_API_KEY", raising=False)
 
     args, config = parse_config([])
 

@@ -5,7 +5,9 @@ engine talks to them over TCP.
 
 PostgreSQL refuses to run as root. When we are root, ``initdb`` and ``postgres`` run as the
 system's ``nobody`` account (no user is created) in a ``/tmp/rcs-pg-*`` folder handed to it;
-the folder is removed on stop.
+the folder is removed on stop. They get a minimal environment (:func:`server_environ`), never
+ours: it may hold ``KALEYRA_API_KEY`` or a backend's credentials, which another account's
+processes have no business reading.
 """
 
 from __future__ import annotations
@@ -78,6 +80,18 @@ def postgres_bin() -> Path:
             "Run `make venv` (it installs the `backends` extra)."
         )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def server_environ(home: Path) -> dict[str, str]:
+    """All that PostgreSQL's tools get of the environment: the search path, the C locale, and
+    ``home`` as their home and temporary folder."""
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "LANG": "C",
+        "LC_ALL": "C",
+        "HOME": str(home),
+        "TMPDIR": str(home),
+    }
 
 
 def _unprivileged() -> dict[str, Any]:
@@ -156,7 +170,7 @@ class PostgresServer:
             capture_output=True,
             text=True,
             cwd=self.root,
-            env={**os.environ, "LC_ALL": "C", "HOME": str(self.root)},
+            env=server_environ(self.root),
             stdin=subprocess.DEVNULL,
             timeout=120,
             **_unprivileged(),
