@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime.config import get_config
 from pulumi.runtime.settings import get_monitor
 
@@ -29,6 +28,7 @@ from ._config import (
 )
 from ._config_size import CONFIG_VAR, config_size_warning
 from ._kaleyra.settings import SANDBOX_POD
+from ._project import find_project_file, stack_config_dir, stack_file_name
 from ._renames import PreviousTester, plan_aliases, read_previous_testers
 
 __all__ = ["declare_testers"]
@@ -158,18 +158,9 @@ def _this_stack_names() -> list[str]:
 
 def _default_stack_file() -> Path:
     """``<stackConfigDir>/Pulumi.<stack>.yaml`` of the project the program runs in."""
-    stack = f"Pulumi.{pulumi.get_stack()}.yaml"
+    stack = stack_file_name(pulumi.get_stack())
     cwd = Path.cwd()
-    for folder in (cwd, *cwd.parents):
-        project_file = folder / "Pulumi.yaml"
-        if project_file.is_file():
-            break
-    else:
+    project_file = find_project_file(cwd)
+    if project_file is None:
         return Path(stack)
-    try:
-        project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        project = None
-    config_dir = project.get("stackConfigDir") if isinstance(project, dict) else None
-    location = folder / config_dir if isinstance(config_dir, str) else folder
-    return Path(os.path.relpath(location / stack, cwd))
+    return Path(os.path.relpath(stack_config_dir(project_file) / stack, cwd))

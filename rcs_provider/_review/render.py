@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from .._markdown import one_line as _line
+from .._markdown import table_cell as _cell
 from .model import AgentReview, Change, Review, StackReview, Status
 
 __all__ = ["FORMATS", "JSON_SHAPE_VERSION", "render", "to_json_data"]
@@ -59,14 +61,6 @@ def _summary(review: Review) -> str:
 
 
 # --- Markdown -------------------------------------------------------------------------------
-
-
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\n", " ")
-
-
-def _line(text: str) -> str:
-    return text.replace("\n", " ")
 
 
 def _agent_cell(agent: AgentReview) -> str:
