@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from ._kaleyra.client import KaleyraClient
+from ._kaleyra.codes import LIST_SUCCESS
 from ._kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
 from ._kaleyra.paging import TesterList
 from ._kaleyra.settings import ClientSettings, is_loopback
@@ -268,8 +269,11 @@ def _register_probe(report: Report, client: KaleyraClient) -> bool:
             "`pulumi config set --secret kaleyra:apiKey <key>` (the same account).",
         )
         return False
-    if error.status == 400:
+    # A refusal is a 400, or an error inside a 2xx body that means one (or no known status).
+    if error.effective_status == 400 or (error.in_body and error.status_meant is None):
         said = " ".join(str(p) for p in (error.status, error.code) if p)
+        if error.in_body:
+            said = f"{error.code or 'an error'} inside a {error.status}"
         report.add("credentials", "ok", f"accepted (register answered {said}); {_EMPTY_BODY_NOTE}")
         return True
     report.add(
@@ -321,6 +325,14 @@ def _list_read(report: Report, settings: ClientSettings, agent: str, listing: Te
         f"agent {agent}: {count} testers understood, {listing.pages} page(s), no masked "
         f"numbers; pagination signs: {signs}",
     )
+    if listing.unknown_code is not None:
+        report.add(
+            "list",
+            "warn",
+            f"agent {agent}: answered with code {listing.unknown_code}, not {LIST_SUCCESS}; "
+            "its testers were read as listed",
+            "Report the code if it means something else.",
+        )
     if listing.incomplete is not None:
         report.add(
             "paging",

@@ -174,10 +174,7 @@ def test_register_accepts_top_level_id(rsps: responses.RequestsMock, client: Kal
         ({"code": "RCS902", "data": {}}, "without a registration id (RCS902)"),
         ({"data": {"id": ""}}, "without a registration id"),
         ({"data": {"id": True}}, "without a registration id"),
-        (
-            {"code": "RCS904", "error": {"message": "Agent Not Found"}},
-            "without a registration id (RCS904 Agent Not Found)",
-        ),
+        ({"code": "RCS902", "message": "sent"}, "without a registration id (RCS902 sent)"),
         ([], "without a registration id"),
     ],
 )
@@ -485,10 +482,7 @@ def test_list_body_variants(
         (b'{"data": null}', "without a tester list"),
         (b'"testers"', "without a tester list"),
         (b"42", "without a tester list"),
-        (
-            b'{"code": "RCS904", "message": "Agent Not Found"}',
-            "without a tester list (RCS904 Agent Not Found)",
-        ),
+        (b'{"code": "RCS903", "message": "fetched"}', "without a tester list (RCS903 fetched)"),
         (b"[1, 2]", "item 0 of the tester list is a JSON int, not an object"),
         (b'[["919530000092"]]', "item 0 of the tester list is a JSON list, not an object"),
         (b'[{"status": "Approved"}]', "item 0 of the tester list has no phone number"),
