@@ -225,3 +225,18 @@ def test_answer_dripping_past_the_read_timeout_is_transport_error(make_client, s
 
     with pytest.raises(TransportError, match="too slowly"):
         client.list_testers(AGENT)
+
+
+def test_errors_inside_200s_fail_as_their_status_would(client, sandbox):
+    sandbox.add_registration(AGENT, PHONE)
+    sandbox.set_faults(error_in_body=500)
+
+    with pytest.raises(ServerError) as listing:
+        client.tester_list(AGENT)
+    sandbox.set_faults(error_in_body=409)
+    with pytest.raises(AlreadyRegisteredError) as registering:
+        client.register_tester(AGENT, "919530000093")
+
+    assert (listing.value.status, listing.value.code) == (200, "RCS500")
+    assert (registering.value.status, registering.value.code) == (200, "RCS409")
+    assert len(sandbox.registrations()) == 1

@@ -261,6 +261,29 @@ def test_force_status_answers_every_kaleyra_call_with_it(kaleyra, sandbox, statu
     assert kaleyra.register().status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [(500, "RCS500", "Internal server error"), (409, "RCS409", "Conflict"), (400, "RCS904", None)],
+)
+def test_error_in_body_answers_every_kaleyra_call_200_with_that_error(
+    kaleyra, sandbox, status, code, message
+):
+    sandbox.add_registration(AGENT, "919530000093")
+    sandbox.set_faults(error_in_body=status)
+
+    answers = [kaleyra.register(), kaleyra.list(AGENT)]
+
+    for answer in answers:
+        assert answer.status_code == 200
+        body = answer.json()
+        assert (body["code"], body["data"], body["error"]) == (code, [], {})
+        assert message is None or body["message"] == message
+    assert len(sandbox.registrations()) == 1, "nothing stored"
+    assert sandbox.stats()["errors_injected"]["forced"] == 2
+    sandbox.set_faults(error_in_body=None)
+    assert kaleyra.list(AGENT).json()["code"] == "RCS903"
+
+
 def test_forced_429_carries_retry_after(kaleyra, sandbox):
     sandbox.set_faults(force_status=429, retry_after=3)
 
