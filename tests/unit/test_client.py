@@ -45,7 +45,9 @@ from rcs_provider._kaleyra.settings import (
     ClientSettings,
 )
 
-API_KEY = "SECRET-KEY-123456789abcdef"
+#: Hex letters only, like a real key may be: no run of digits, so phone masking cannot hide it
+#: and only the api-key scrub keeps it out of errors and logs.
+API_KEY = "fedcbaabcdeffacebeadcafebabedeaf"
 PHONE = "919530000092"
 AGENT = "48900"
 BASE = "https://rcs-api.in.kaleyra.io"
@@ -773,6 +775,10 @@ TRANSPORT = [
 ]
 
 
+def test_the_leak_tests_key_has_no_digit_for_the_phone_mask_to_hide() -> None:
+    assert not re.search(r"[0-9]", API_KEY)
+
+
 def _assert_clean(exc: BaseException, caplog: pytest.LogCaptureFixture) -> None:
     texts = [str(exc), repr(exc), *map(str, exc.args)]
     texts += [r.getMessage() for r in caplog.records]
@@ -1095,6 +1101,23 @@ def test_retry_after_beyond_the_cap_gives_up_at_once(
     assert len(server.seen) == 1
     assert info.value.retry_after == 3600
     assert "Retry in 1 h" in str(info.value)
+
+
+def test_retry_after_beyond_the_cap_gives_up_at_once_with_default_settings(
+    serve: Callable[..., ScriptedServer], sleeps: list[float]
+) -> None:
+    """With the defaults the total deadline (300 s) lies beyond the cap (60 s), so only the
+    cap can stop the retry: no sleep, one request, the error at once."""
+    server = serve(reply(429, {"message": "daily quota"}, {"Retry-After": "3600"}))
+    server.default = reply(200, SUCCESS)
+    defaults = settings(pod="sandbox", base_url=server.url)
+    assert defaults.max_retry_after < defaults.total_timeout, "a capped wait fits the deadline"
+    with KaleyraClient(defaults) as c, pytest.raises(RateLimitedError) as info:
+        c.register_tester(AGENT, PHONE)
+    assert sleeps == []
+    assert len(server.seen) == 1
+    assert info.value.retry_after == 3600
+    server.steps.clear()
 
 
 def test_retry_after_within_the_cap_is_waited(
