@@ -3,7 +3,6 @@ branch of ``list``, ``register-only`` and ``auto``, and the one "already registe
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,6 +22,7 @@ from rcs_provider._kaleyra.errors import (
 )
 from rcs_provider._roster import Roster
 from rcs_provider.provider import ProviderError, TesterProvider
+from support.lock_arrivals import ArrivalCountingLock, same_lock_for_every_key
 
 PHONE = "919530000092"
 OTHER_PHONE = "919530000093"
@@ -452,15 +452,19 @@ def test_auto_posts_once_more_when_the_list_vanishes_after_an_unknown_outcome() 
 
 
 def test_auto_gives_the_list_up_once_for_concurrent_creates() -> None:
+    """The failing list call answers only once the three other workers are queued on the
+    agent's lock (counted there, no sleep): none of them may list again."""
     provider = provider_for("auto")
+    agent_lock = ArrivalCountingLock()
+    provider.roster._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
     numbers = [f"9195300001{i:02d}" for i in range(6)]
     with mock() as mocked:
 
-        def slow_404(_request: Any) -> tuple[int, dict[str, str], str]:
-            time.sleep(0.3)  # the other creates queue up behind this list call
+        def queued_404(_request: Any) -> tuple[int, dict[str, str], str]:
+            agent_lock.wait_until(lambda lock: lock.arrived == 4)
             return 404, {}, '{"code": 404}'
 
-        mocked.add_callback("GET", LIST_URL, callback=slow_404)
+        mocked.add_callback("GET", LIST_URL, callback=queued_404)
         mocked.post(REGISTER_URL, json=registered())
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda n: provider.create(props(f"qa-{n[-2:]}", n)), numbers))
