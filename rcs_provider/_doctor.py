@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from ._kaleyra.client import KaleyraClient
-from ._kaleyra.codes import LIST_SUCCESS
 from ._kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
 from ._kaleyra.paging import TesterList
 from ._kaleyra.settings import ClientSettings, is_loopback
@@ -325,14 +324,6 @@ def _list_read(report: Report, settings: ClientSettings, agent: str, listing: Te
         f"agent {agent}: {count} testers understood, {listing.pages} page(s), no masked "
         f"numbers; pagination signs: {signs}",
     )
-    if listing.unknown_code is not None:
-        report.add(
-            "list",
-            "warn",
-            f"agent {agent}: answered with code {listing.unknown_code}, not {LIST_SUCCESS}; "
-            "its testers were read as listed",
-            "Report the code if it means something else.",
-        )
     if listing.incomplete is not None:
         report.add(
             "paging",

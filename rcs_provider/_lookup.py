@@ -91,9 +91,9 @@ def deterministic_id(agent_no: str, label: str) -> str:
 def unusable_list_reason(error: KaleyraError) -> str | None:
     """What ``auto`` saw when the list call is not one this account has or speaks, else None.
     An error inside a success body is such a sign only when its code means "no list"."""
-    if isinstance(error, UnparseableResponseError) and not error.in_body:
-        if (error.status or 0) < 300:
-            return f"its answer was not understood ({error.why})"
+    in_a_success = (error.status or 0) < 300
+    if isinstance(error, UnparseableResponseError) and in_a_success and not error.in_body:
+        return f"its answer was not understood ({error.why})"
     if isinstance(error, InvalidRequestError | ServerError | UnparseableResponseError) and (
         error.effective_status in _NO_LIST_STATUSES or (error.code or "").upper() == "RCS405"
     ):

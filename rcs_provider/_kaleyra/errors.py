@@ -235,7 +235,7 @@ def error_from_response(
         "attempts": attempts_of(response),
     }
     cls, why, hint = _classify(meant, code, message, fields, phone_sent=phone_sent)
-    body_fields = {"in_body": True, "status_meant": meant} if in_body else {}
+    body_fields: dict[str, Any] = {"in_body": True, "status_meant": meant} if in_body else {}
     error = cls(why, hint=hint, **fields, **body_fields)
     if isinstance(error, AlreadyRegisteredError):
         error.existing_id = existing_registration_id(body)
