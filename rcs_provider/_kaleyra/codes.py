@@ -27,8 +27,8 @@ __all__ = [
 #: Register's success code, as Kaleyra's Register Tester page shows it.
 REGISTER_SUCCESS: Final = "RCS902"
 #: The list's success code. Kaleyra publishes no sample of the list answer; this is the code
-#: the sandbox answers, taken to be Kaleyra's. A list answer with any other code is not
-#: understood, so nothing is concluded from it.
+#: the sandbox answers, taken to be Kaleyra's. A list answer with another code and no sign of
+#: an error is read, and the code named in a warning (as a register answer's).
 LIST_SUCCESS: Final = "RCS903"
 
 #: Kaleyra's error codes and the HTTP status each stands for, whatever status carried it.
