@@ -268,8 +268,11 @@ def _register_probe(report: Report, client: KaleyraClient) -> bool:
             "`pulumi config set --secret kaleyra:apiKey <key>` (the same account).",
         )
         return False
-    if error.status == 400:
+    # A refusal is a 400, or an error inside a 2xx body that means one (or no known status).
+    if error.effective_status == 400 or (error.in_body and error.status_meant is None):
         said = " ".join(str(p) for p in (error.status, error.code) if p)
+        if error.in_body:
+            said = f"{error.code or 'an error'} inside a {error.status}"
         report.add("credentials", "ok", f"accepted (register answered {said}); {_EMPTY_BODY_NOTE}")
         return True
     report.add(

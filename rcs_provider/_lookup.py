@@ -7,9 +7,14 @@
   unknown is posted once more after a pause: the register call is the only evidence there
   is, and Kaleyra documents 409 for a number that is already registered, so "never a second
   invitation" rests on that documented 409. ``read`` keeps the state as recorded.
-- ``auto`` (default): ``list`` while the list works; when it answers 404/405/501, a body
-  not understood, or numbers masked so they cannot be matched, warn once and finish the run
-  in ``register-only``. Credentials refused (401/403) and transport failures still fail.
+- ``auto`` (default): ``list`` while the list works; when it answers 404/405/501 (or their
+  codes inside a 200), a body not understood, or numbers masked so they cannot be matched,
+  warn once and finish the run in ``register-only``. Credentials refused (401/403), transport
+  failures and other errors still fail; an error body on a refresh keeps the state, warning.
+
+An error inside a success body (:mod:`~rcs_provider._kaleyra.codes`) counts as the status its
+code stands for: a transient ``RCS500`` fails the call, as a 500 does, and never gives the
+list up for the run; no tester is dropped on it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ._domain import mask_phone
+from ._kaleyra.codes import LIST_SUCCESS, REGISTER_SUCCESS, is_success_code
 from ._kaleyra.errors import (
     AlreadyRegisteredError,
     InvalidRequestError,
@@ -83,12 +89,16 @@ def deterministic_id(agent_no: str, label: str) -> str:
 
 
 def unusable_list_reason(error: KaleyraError) -> str | None:
-    """What ``auto`` saw when the list call is not one this account has or speaks, else None."""
-    if isinstance(error, UnparseableResponseError) and (error.status or 0) < 300:
+    """What ``auto`` saw when the list call is not one this account has or speaks, else None.
+    An error inside a success body is such a sign only when its code means "no list"."""
+    in_a_success = (error.status or 0) < 300
+    if isinstance(error, UnparseableResponseError) and in_a_success and not error.in_body:
         return f"its answer was not understood ({error.why})"
     if isinstance(error, InvalidRequestError | ServerError | UnparseableResponseError) and (
-        error.status in _NO_LIST_STATUSES or (error.code or "").upper() == "RCS405"
+        error.effective_status in _NO_LIST_STATUSES or (error.code or "").upper() == "RCS405"
     ):
+        if error.in_body:
+            return f"the list call answered {error.code} inside a {error.status} answer"
         code = error.code if error.code and error.code != str(error.status) else None
         said = " ".join(str(p) for p in (error.status, code) if p)
         return f"the list call answered {said}"
@@ -156,7 +166,7 @@ class TesterLookup:
                 raise
             return self._settle(agent, phone, label, action, err)
         self.roster.record(agent, phone, Sighting(registration.id, "Unverified"))
-        return Found(registration.id, "Unverified")
+        return self._registered(agent, label, registration)
 
     def _settle(
         self, agent: str, phone: str, label: str, action: str, first: KaleyraError
@@ -186,6 +196,20 @@ class TesterLookup:
                 "already registered, and that answer is adopted, so no second invitation is "
                 "sent."
             ) from None
+        return self._registered(agent, label, registration)
+
+    def _registered(self, agent: str, label: str, registration: Registration) -> Found:
+        """The registration Kaleyra confirmed; a code other than its success code is adopted
+        all the same (an id came with it, and no error), and named once per run."""
+        code = registration.code
+        if not is_success_code(code, success=REGISTER_SUCCESS) and self.roster.first_time(
+            f"register-code:{code}"
+        ):
+            self.warn(
+                f"Kaleyra registered tester {label} for agent {agent} with code {code}, not "
+                f"{REGISTER_SUCCESS}; its registration id was adopted. Report the code if it "
+                "means something else."
+            )
         return Found(registration.id, "Unverified")
 
     def _adopt(self, agent: str, phone: str, label: str, err: AlreadyRegisteredError) -> Found:
@@ -206,7 +230,12 @@ class TesterLookup:
             return "keep", None
         try:
             listing = self._listing(agent, label, fresh=False)
-        except UnparseableResponseError as err:
+        except KaleyraError as err:
+            # An error inside a success body is not a list: `list` fails on it, `auto` keeps
+            # the state (as for any answer not understood), and neither drops a tester.
+            kept = self.mode == "auto" if err.in_body else isinstance(err, UnparseableResponseError)
+            if not kept:
+                raise
             if self.roster.first_time(f"unparseable-list:{agent}"):
                 self.warn(f"{err} Kept the testers of agent {agent} as recorded in state.")
             return "keep", None
@@ -240,7 +269,7 @@ class TesterLookup:
             if self.mode == "auto" and self.roster.list_given_up is not None:
                 raise _GivenUp  # another call gave the list up while this one waited
             try:
-                return self.api.tester_list(agent_no, label=label)
+                found = self.api.tester_list(agent_no, label=label)
             except KaleyraError as err:
                 reason = unusable_list_reason(err)
                 if self.mode != "auto" or reason is None:
@@ -249,6 +278,14 @@ class TesterLookup:
                 # one lists again before it sees the decision.
                 self._give_up(reason)
                 raise _GivenUp from None
+            code = found.unknown_code
+            if code is not None and self.roster.first_time(f"list-code:{agent_no}:{code}"):
+                self.warn(
+                    f"the tester list of agent {agent_no} answered with code {code}, not "
+                    f"{LIST_SUCCESS}; its testers were read as listed. Report the code if it "
+                    "means something else."
+                )
+            return found
 
         try:
             listing = self.roster.testers(agent, lister, fresh=fresh)
@@ -280,4 +317,4 @@ class _GivenUp(Exception):
 
 def _outcome_unknown(err: KaleyraError) -> bool:
     """A failure after which the registration may or may not have reached Kaleyra."""
-    return isinstance(err, TransportError) or err.status in AMBIGUOUS_STATUSES
+    return isinstance(err, TransportError) or err.effective_status in AMBIGUOUS_STATUSES

@@ -1,7 +1,9 @@
 """KaleyraClient: register a tester, list an agent's testers. Nothing else.
 
 The transport (:mod:`.transport`) sends and bounds each call, :mod:`.parsing` reads the bodies
-and :mod:`.errors` names what went wrong. The client knows nothing of Pulumi.
+and :mod:`.errors` names what went wrong. A success answer whose body reports an error
+(:func:`~.codes.is_error_body`) fails as the status its code stands for, in every call. The
+client knows nothing of Pulumi.
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 
 from .._domain import mask_phone, normalize_phone
-from .errors import UNCONFIRMED_REGISTRATION_HINT, KaleyraError, UnparseableResponseError
+from .codes import LIST_SUCCESS, is_error_body, is_success_code
+from .errors import (
+    UNCONFIRMED_REGISTRATION_HINT,
+    KaleyraError,
+    UnparseableResponseError,
+    error_from_response,
+)
 from .paging import MAX_LIST_PAGES, TesterList, page_info
 from .parsing import (
     NOT_JSON,
     Registration,
     TesterRecord,
+    extract_code_and_message,
     load_json,
     registration_from,
     tester_page,
@@ -68,7 +77,7 @@ class KaleyraClient:
             json={"phoneno": phone, "agent_no": agent},
         )
         hint = UNCONFIRMED_REGISTRATION_HINT
-        doc = self._json(response, body, action, hint)
+        doc = self._json(response, body, action, hint, phone_sent=True)
         found = registration_from(
             doc, phone, agent, status=response.status_code, secrets=(self._settings.api_key,)
         )
@@ -89,7 +98,7 @@ class KaleyraClient:
             params={"agent_number": agent},
             json={"agent_number": agent} if method == "POST" else None,
         )
-        doc = self._json(response, body, action, _LIST_HINT)
+        doc = self._json(response, body, action, _LIST_HINT, phone_sent=False)
         found = testers_from(doc, status=response.status_code, secrets=(self._settings.api_key,))
         if isinstance(found, str):
             raise _unparseable(response, action, found, _LIST_HINT)
@@ -112,9 +121,11 @@ class KaleyraClient:
         records: list[TesterRecord] = []
         masked = 0
         signs: list[str] = []
+        unknown_code: str | None = None
+        secrets = (self._settings.api_key,)
 
-        def partial(why: str, pages: int) -> TesterList:
-            return TesterList(tuple(records), why, masked, tuple(signs), pages)
+        def partial(why: str | None, pages: int) -> TesterList:
+            return TesterList(tuple(records), why, masked, tuple(signs), pages, unknown_code)
 
         for pages in range(1, MAX_LIST_PAGES + 1):
             response, body = self._transport.request(
@@ -125,10 +136,13 @@ class KaleyraClient:
                 params=None if url else params,
                 json=first if method == "POST" else None,
             )
-            doc = self._json(response, body, action, _LIST_HINT)
-            page = tester_page(doc, status=response.status_code, secrets=(self._settings.api_key,))
+            doc = self._json(response, body, action, _LIST_HINT, phone_sent=False)
+            page = tester_page(doc, status=response.status_code, secrets=secrets)
             if isinstance(page, str):
                 raise _unparseable(response, action, page, _LIST_HINT)
+            code = extract_code_and_message(doc, secrets=secrets)[0]
+            if unknown_code is None and not is_success_code(code, success=LIST_SUCCESS):
+                unknown_code = code
             records += page[0]
             masked += page[1]
             read = len(records) + masked
@@ -137,7 +151,7 @@ class KaleyraClient:
             if not info.more:
                 if info.total is not None and info.total != read:
                     return partial(f"it said total={info.total} but {read} were listed", pages)
-                return TesterList(tuple(records), None, masked, tuple(signs), pages)
+                return partial(None, pages)
             if info.next_link is not None:
                 url = self._same_origin(info.next_link)
                 if url is None:
@@ -153,16 +167,16 @@ class KaleyraClient:
         return partial(f"it has more than {MAX_LIST_PAGES} pages", MAX_LIST_PAGES)
 
     def probe_register(self) -> KaleyraError | None:
-        """Send the register call with an empty JSON object, which Kaleyra must refuse (400):
-        an answer past its credential check proves the key and the path, registering nothing.
-        Returns the error Kaleyra answered, or ``None`` if it (wrongly) accepted the call."""
+        """Send the register call with an empty JSON object, which Kaleyra must refuse (400, or
+        an error body in a 2xx): an answer past its credential check proves the key and the
+        path, registering nothing. Returns the error Kaleyra answered, or ``None`` if it
+        (wrongly) accepted the call."""
+        action = "check the register call with an empty body"
         try:
-            self._transport.request(
-                "POST",
-                self._settings.register_path,
-                action="check the register call with an empty body",
-                json={},
+            response, body = self._transport.request(
+                "POST", self._settings.register_path, action=action, json={}
             )
+            self._refuse_error_body(response, load_json(body), action, phone_sent=False)
         except KaleyraError as err:
             return err
         return None
@@ -192,13 +206,26 @@ class KaleyraClient:
     def __repr__(self) -> str:
         return f"KaleyraClient(base_url={self.base_url!r})"
 
-    @staticmethod
-    def _json(response: requests.Response, body: bytes, action: str, hint: str) -> object:
+    def _json(
+        self, response: requests.Response, body: bytes, action: str, hint: str, *, phone_sent: bool
+    ) -> object:
+        """The parsed body of a success answer; raises when it is not JSON or reports an error."""
         doc = load_json(body, NOT_JSON)
         if doc is NOT_JSON:
             why = f"Kaleyra answered {response.status_code} with a body that is not JSON"
             raise _unparseable(response, action, why, hint)
+        self._refuse_error_body(response, doc, action, phone_sent=phone_sent)
         return doc
+
+    def _refuse_error_body(
+        self, response: requests.Response, doc: object, action: str, *, phone_sent: bool
+    ) -> None:
+        """Raise the error a success answer's body reports, as its status would have."""
+        if is_error_body(doc):
+            secrets = (self._settings.api_key,)
+            raise error_from_response(
+                response, action=action, secrets=secrets, phone_sent=phone_sent
+            )
 
 
 _LIST_HINT = (

@@ -1,5 +1,6 @@
 """The Kaleyra client's errors: one root, :class:`KaleyraError`, the subtree under it, and the
-one table that maps a response's status to an error.
+one table that maps a response's status to an error. An error reported inside the body of a
+success answer (see :mod:`.codes`) is mapped as the status its code stands for.
 
 Every error reads ``Unable to <action>: <why>. <what to do>``. Messages never carry the api-key
 or a full phone number: server text is scrubbed with :func:`~rcs_provider._domain.redact_digits`
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .._domain import DAILY_INVITATION_LIMIT, redact_digits
+from .codes import status_meant
 from .conflicts import existing_registration_id, is_already_registered
 from .parsing import extract_code_and_message, load_json
 
@@ -64,7 +66,9 @@ class KaleyraError(Exception):
 
     Attributes: ``status`` (HTTP status or ``None``), ``code`` (Kaleyra code such as
     ``"RCS904"``), ``message`` (Kaleyra's message, redacted), ``method``, ``path`` (no
-    query), ``request_id``, ``retry_after`` (seconds), ``action`` and ``attempts``.
+    query), ``request_id``, ``retry_after`` (seconds), ``action`` and ``attempts``;
+    ``in_body`` when Kaleyra reported the error inside a success (2xx) answer, and then
+    ``status_meant``, the status its code stands for (``None``: a code of no known meaning).
     """
 
     def __init__(
@@ -81,6 +85,8 @@ class KaleyraError(Exception):
         request_id: str | None = None,
         retry_after: float | None = None,
         attempts: int = 1,
+        in_body: bool = False,
+        status_meant: int | None = None,
     ) -> None:
         self.action = redact_digits(action)
         self.why = why.rstrip(". ")
@@ -93,7 +99,16 @@ class KaleyraError(Exception):
         self.request_id = request_id
         self.retry_after = retry_after
         self.attempts = attempts
+        self.in_body = in_body
+        self.status_meant = status_meant
         super().__init__(self._text())
+
+    @property
+    def effective_status(self) -> int | None:
+        """The status whose meaning the error carries: ``status_meant`` for an error reported
+        inside a success answer, else the HTTP status. Decisions (retry, adopt, fall back)
+        read this one."""
+        return self.status_meant if self.in_body else self.status
 
     def _text(self) -> str:
         text = f"Unable to {self.action}: {self.why}."
@@ -189,9 +204,11 @@ def error_from_response(
     secrets: Iterable[str] = (),
     phone_sent: bool = True,
 ) -> KaleyraError:
-    """Map a non-success response to the matching :class:`KaleyraError` subclass.
+    """Map a non-success response, or a success whose body reports an error (see
+    :mod:`.codes`), to the matching :class:`KaleyraError` subclass.
 
-    The body is parsed leniently (``code`` string or int; message and code at the top
+    A success's error body is classified as the status its code stands for. The body is parsed
+    leniently (``code`` string or int; message and code at the top
     level, under ``error`` or under ``data.error``). Kaleyra's message is redacted: phone
     numbers are masked, and the request's ``api-key`` header value plus any ``secrets``
     are removed. ``phone_sent=False`` (a list call) keeps the phone number out of the hint.
@@ -204,6 +221,8 @@ def error_from_response(
     hidden = [*secrets, _header(getattr(request, "headers", None), "api-key") or ""]
     body = load_json(response.content or b"null")
     code, message = extract_code_and_message(body, secrets=hidden)
+    in_body = 200 <= response.status_code < 300
+    meant = status_meant(body) if in_body else response.status_code
     fields: dict[str, Any] = {
         "action": action,
         "status": response.status_code,
@@ -215,19 +234,26 @@ def error_from_response(
         "retry_after": parse_retry_after(response.headers.get("Retry-After")),
         "attempts": attempts_of(response),
     }
-    cls, why, hint = _classify(response.status_code, code, message, fields, phone_sent=phone_sent)
-    error = cls(why, hint=hint, **fields)
+    cls, why, hint = _classify(meant, code, message, fields, phone_sent=phone_sent)
+    body_fields: dict[str, Any] = {"in_body": True, "status_meant": meant} if in_body else {}
+    error = cls(why, hint=hint, **fields, **body_fields)
     if isinstance(error, AlreadyRegisteredError):
         error.existing_id = existing_registration_id(body)
     return error
 
 
 def _classify(
-    status: int, code: str | None, message: str, fields: Mapping[str, Any], *, phone_sent: bool
+    status: int | None,
+    code: str | None,
+    message: str,
+    fields: Mapping[str, Any],
+    *,
+    phone_sent: bool,
 ) -> tuple[type[KaleyraError], str, str]:
-    """The single status -> (error class, why, what to do) table."""
+    """The single status -> (error class, why, what to do) table; ``status`` is the one the
+    answer means (``None``: an error body in a success answer that names no known status)."""
     phone = " and the phone number" if phone_sent else ""
-    detail = _detail(status, code, message, fields["attempts"])
+    detail = _detail(fields["status"], code, message, fields["attempts"], meant=status)
     upper_code = (code or "").upper()
     request_id = fields["request_id"]
     support = _SUPPORT_HINT + (f" quoting request id {request_id}." if request_id else ".")
@@ -245,7 +271,14 @@ def _classify(
             "Check kaleyra:sid and kaleyra:apiKey belong to the same account; to enable RCS, "
             "contact your Kaleyra representative.",
         )
-    if is_already_registered(status, code, message):
+    if status is None:
+        return (
+            UnparseableResponseError,
+            f"Kaleyra reported an error this client does not know ({detail})",
+            f"Check the agent number{phone}; if it persists, ask Kaleyra support what the "
+            "error means.",
+        )
+    if phone_sent and is_already_registered(status, code, message):
         return (
             AlreadyRegisteredError,
             f"the number is already a tester of this agent ({detail})",
@@ -305,9 +338,15 @@ def _classify(
     )
 
 
-def _detail(status: int, code: str | None, message: str, attempts: int) -> str:
-    """``"400 RCS904: Agent not found"``, plus ``"; after 6 attempts"`` when retried."""
-    text = " ".join(str(p) for p in (status, code) if p)
+def _detail(
+    status: int, code: str | None, message: str, attempts: int, *, meant: int | None
+) -> str:
+    """``"400 RCS904: Agent not found"`` (``"RCS904 inside a 200 answer: ..."`` when a success
+    carried it), plus ``"; after 6 attempts"`` when retried."""
+    if 200 <= status < 300 and meant != status:
+        text = f"{code or 'an error'} inside a {status} answer"
+    else:
+        text = " ".join(str(p) for p in (status, code) if p)
     if message:
         text = f"{text}: {message}"
     return f"{text}; after {attempts} attempts" if attempts > 1 else text

@@ -64,6 +64,8 @@ class TesterList:
 
     ``masked`` counts entries whose number is masked: they cannot be matched to a number and
     are not in ``records``. ``incomplete`` says why the list is not whole (``None``: whole).
+    ``unknown_code`` is a code a page carried that is neither an error nor the list's success
+    code (:data:`~.codes.LIST_SUCCESS`): the list is read, and the code shown to people.
     """
 
     records: tuple[TesterRecord, ...]
@@ -71,6 +73,7 @@ class TesterList:
     masked: int = 0
     signs: tuple[str, ...] = ()
     pages: int = 1
+    unknown_code: str | None = None
 
     @property
     def complete(self) -> bool:

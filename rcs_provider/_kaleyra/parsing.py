@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .._domain import PHONE_TEXT, PhoneNumberError, mask_phone, normalize_phone, redact_digits
+from .codes import codes_in, is_error_body
 
 __all__ = [
     "NOT_JSON",
@@ -91,12 +92,15 @@ def load_json(body: bytes, default: object = None) -> Any:
 def registration_from(
     doc: Any, phone: str, agent: str, *, status: int, secrets: Iterable[str] = ()
 ) -> Registration | str:
-    """The registration a register response confirms, or (as a ``str``) why it confirms none."""
+    """The registration a register response confirms, or (as a ``str``) why it confirms none:
+    an error body (:func:`~.codes.is_error_body`) confirms none, even with an id."""
     data = doc.get("data") if isinstance(doc, dict) else None
     reg_id = _scalar(data.get("id") if isinstance(data, dict) else None)
     if reg_id is None and isinstance(doc, dict):
         reg_id = _scalar(doc.get("id"))
     code, message = extract_code_and_message(doc, secrets=secrets)
+    if is_error_body(doc):
+        return _reported(status, code, message)
     if reg_id is None:
         return f"Kaleyra answered {status} without a registration id{_said(code, message)}"
     override = data.get("override_dcs_check") if isinstance(data, dict) else None
@@ -127,7 +131,10 @@ def tester_page(
     doc: Any, *, status: int, secrets: Iterable[str] = ()
 ) -> tuple[list[TesterRecord], int] | str:
     """One page of a list response: its records and how many entries had masked numbers
-    (counted, never matched), or (as a ``str``) why there is no list to trust."""
+    (counted, never matched), or (as a ``str``) why there is no list to trust: an error body
+    (:func:`~.codes.is_error_body`) is never a list, even with one in it."""
+    if is_error_body(doc):
+        return _reported(status, *extract_code_and_message(doc, secrets=secrets))
     items = _find_list(doc)
     if items is None:
         code, message = extract_code_and_message(doc, secrets=secrets)
@@ -149,6 +156,10 @@ def tester_page(
 def is_masked(text: str) -> bool:
     """Whether a listed phone number is masked (``91953XXXXX92``, ``*******0092``)."""
     return bool(_MASKED.fullmatch(text)) and sum(c.isdigit() for c in text) < len(text.strip())
+
+
+def _reported(status: int, code: str | None, message: str) -> str:
+    return f"Kaleyra answered {status} with an error in its body{_said(code, message)}"
 
 
 def _said(code: str | None, message: str) -> str:
@@ -217,13 +228,7 @@ def _dig(body: Any, *keys: str) -> Any:
 
 def _find_code(body: Any) -> str | None:
     """First Kaleyra-looking code ("RCS904"), else the first code of any form."""
-    found: list[str] = []
-    for keys in (("code",), ("error", "code"), ("data", "error", "error_code"), ("error_code",)):
-        value = _dig(body, *keys)
-        if isinstance(value, bool) or value is None:
-            continue
-        if isinstance(value, int | str) and str(value).strip():
-            found.append(str(value).strip()[:40])
+    found = codes_in(body)
     for value in found:
         if _KALEYRA_CODE.fullmatch(value):
             return value

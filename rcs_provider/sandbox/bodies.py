@@ -21,6 +21,7 @@ __all__ = [
     "agent_not_found",
     "already_registered",
     "dumps",
+    "error_in_success",
     "invalid_fields",
     "invalid_json",
     "iso_time",
@@ -204,6 +205,13 @@ def status_answer(status: int, *, retry_after: int = 1) -> Answer:
     code, message = _STATUS_BODIES.get(status, (status, _phrase(status)))
     headers = {"Retry-After": str(retry_after)} if status == 429 else {}
     return Answer(status, {"code": code, "message": message, "error": {}}, headers)
+
+
+def error_in_success(status: int) -> Answer:
+    """200 carrying the error body of ``status`` (``{"code": "RCS500", ..., "data": []}``):
+    Kaleyra may report an error inside a success answer, with an empty list beside it."""
+    body = status_answer(status).body
+    return Answer(200, {"code": body["code"], "message": body["message"], "data": [], "error": {}})
 
 
 def method_not_allowed() -> Answer:

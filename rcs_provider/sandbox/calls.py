@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -98,7 +97,7 @@ def register_tester(state: SandboxState, call: KaleyraCall) -> Answer:
     if existing is not None:
         state.stats.register_conflicts += 1
         return personality.conflict(state.personality, agent_no, existing.id)
-    now = time.time()
+    now = state.now()
     limit = state.faults.settings.daily_quota
     if not state.quota.try_take(agent_no, limit=limit, now=now):
         state.stats.injected["quota"] += 1
@@ -132,7 +131,7 @@ def list_testers(state: SandboxState, call: KaleyraCall) -> Answer:
         return agent_no
     if agent_no not in state.agents:
         return bodies.agent_not_found()
-    now = time.time()
+    now = state.now()
     records = [
         {
             "phoneno": row.phoneno,

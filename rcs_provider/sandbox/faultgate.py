@@ -21,6 +21,7 @@ from rcs_provider.sandbox.asgi import (
 )
 from rcs_provider.sandbox.bodies import Answer, dumps
 from rcs_provider.sandbox.calls import match_path
+from rcs_provider.sandbox.faults import Injected
 from rcs_provider.sandbox.state import SandboxState
 
 __all__ = ["FaultGate"]
@@ -68,6 +69,8 @@ class FaultGate:
             app_receive = replay_receive(request_body, receive)
         delay = injector.delay_seconds()
         if delay > 0:
+            stats.delayed_calls += 1  # counted as decided: tests read delays, not clocks
+            stats.delay_ms += delay * 1000
             await asyncio.sleep(delay)
 
         fault = injector.pick()
@@ -76,7 +79,7 @@ class FaultGate:
             if fault.kind == "dropped":
                 await drop_connection(receive)
                 return
-            response = RawResponse.of(_fault_answer(fault.status, settings.retry_after))
+            response = RawResponse.of(_fault_answer(fault, settings.retry_after))
         else:
             response = await capture_response(self.app, scope, app_receive)
             lost = fault is not None or (kind == "register" and injector.lose_response())
@@ -95,10 +98,12 @@ class FaultGate:
         )
 
 
-def _fault_answer(status: int, retry_after: int) -> Answer:
-    if status == 429:
+def _fault_answer(fault: Injected, retry_after: int) -> Answer:
+    if fault.in_body:
+        return bodies.error_in_success(fault.status)
+    if fault.status == 429:
         return bodies.rate_limited(retry_after)
-    return bodies.status_answer(status)
+    return bodies.status_answer(fault.status)
 
 
 def _with_echo(response: RawResponse, scope: Scope, request_body: bytes) -> RawResponse:

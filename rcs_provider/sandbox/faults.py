@@ -63,6 +63,13 @@ class FaultSettings(BaseModel):
     force_status: int | None = Field(
         default=None, ge=400, le=599, description="Answer every Kaleyra call with this status."
     )
+    error_in_body: int | None = Field(
+        default=None,
+        ge=400,
+        le=599,
+        description="Answer every Kaleyra call 200, with the Kaleyra error body of this status "
+        "inside (500: RCS500).",
+    )
 
     @property
     def active(self) -> bool:
@@ -78,6 +85,7 @@ class FaultSettings(BaseModel):
             or self.slow_body_bytes_per_sec
             or self.oversize_body_bytes
             or self.force_status is not None
+            or self.error_in_body is not None
         )
 
 
@@ -103,6 +111,7 @@ class FaultUpdate(BaseModel):
     slow_body_bytes_per_sec: int | None = Field(default=None, ge=0)
     oversize_body_bytes: int | None = Field(default=None, ge=0, le=_MAX_BYTES)
     force_status: int | None = Field(default=None, ge=400, le=599)
+    error_in_body: int | None = Field(default=None, ge=400, le=599)
     script: list[ScriptStep] | None = Field(
         default=None,
         max_length=1000,
@@ -111,8 +120,9 @@ class FaultUpdate(BaseModel):
     )
 
     def changes(self) -> dict[str, Any]:
-        """The settings the caller set (an explicit ``null`` clears ``seed``/``force_status``)."""
-        nullable = {"seed", "force_status"}
+        """The settings the caller set (an explicit ``null`` clears ``seed``, ``force_status``
+        and ``error_in_body``)."""
+        nullable = {"seed", "force_status", "error_in_body"}
         return {
             name: value
             for name, value in self.model_dump(exclude_unset=True).items()
@@ -124,11 +134,13 @@ class FaultUpdate(BaseModel):
 class Injected:
     """A fault decided for one call: ``kind`` is the stats bucket, ``status`` what to answer.
 
-    ``dropped``: close without answering; ``lost``: process the call, then answer 504.
+    ``dropped``: close without answering; ``lost``: process the call, then answer 504;
+    ``in_body``: answer 200 with the error body of ``status`` (counted as ``forced``).
     """
 
     kind: Literal["5xx", "429", "dropped", "forced", "lost"]
     status: int = 0
+    in_body: bool = False
 
 
 def _scripted(step: ScriptStep) -> Injected | None:
@@ -187,7 +199,8 @@ class FaultInjector:
         return delay / 1000.0
 
     def pick(self) -> Injected | None:
-        """Next script step, else ``force_status``, else roll for drop, 5xx, then 429.
+        """Next script step, else ``force_status``, else ``error_in_body``, else roll for drop,
+        5xx, then 429.
 
         A zero rate never consumes randomness, so a seed gives the same sequence of faults
         for the same sequence of calls.
@@ -197,6 +210,8 @@ class FaultInjector:
         settings = self.settings
         if settings.force_status is not None:
             return Injected("forced", settings.force_status)
+        if settings.error_in_body is not None:
+            return Injected("forced", settings.error_in_body, in_body=True)
         if settings.drop_rate and self._rng.random() < settings.drop_rate:
             return Injected("dropped")
         if settings.error_rate and self._rng.random() < settings.error_rate:

@@ -302,6 +302,10 @@ class SandboxProcess:
             "PUT", "/clock", json={"status_clock": status_clock, "auto_approve": auto_approve}
         )
 
+    def set_time(self, now: float | None) -> None:
+        """Pin the sandbox's time at ``now`` (epoch seconds); ``None``: back to the wall clock."""
+        self._call("PUT", "/time", json={"now": now})
+
     def personality(self) -> str:
         """The API personality being played (``documented``, ``no-list``, ...)."""
         result: str = self._call("GET", "/personality")["personality"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -81,6 +80,16 @@ class Clock(BaseModel):
     auto_approve: float | None = Field(default=None, ge=0)
 
 
+class FrozenTime(BaseModel):
+    """The sandbox's time, pinned (epoch seconds) or real (null)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    now: float | None = Field(
+        ge=0, description="Epoch seconds the sandbox's clock stays at; null = the wall clock."
+    )
+
+
 def _view(state: SandboxState, row: StoredRegistration, now: float) -> dict[str, Any]:
     return {
         "agent_no": row.agent_no,
@@ -100,7 +109,7 @@ def _missing(agent_no: str) -> HTTPException:
 async def list_registrations(request: Request, agent_no: str | None = None) -> dict[str, Any]:
     """All stored registrations with their current status, oldest first."""
     state = sandbox_state(request)
-    now = time.time()
+    now = state.now()
     return {"registrations": [_view(state, row, now) for row in state.store.list(agent_no)]}
 
 
@@ -110,7 +119,7 @@ async def add_registration(request: Request, new: NewRegistration) -> dict[str, 
     state = sandbox_state(request)
     if new.agent_no not in state.agents:
         raise HTTPException(400, f"Unknown agent {new.agent_no}: PUT /_sandbox/agents first")
-    now = time.time()
+    now = state.now()
     status = None if new.status is None else new.status.value
     try:
         row = state.store.add(
@@ -133,7 +142,7 @@ async def change_status(
     row = state.store.get(agent_no, phoneno)
     if row is None:
         raise _missing(agent_no)
-    return _view(state, row, time.time())
+    return _view(state, row, state.now())
 
 
 @router.delete(
@@ -225,6 +234,20 @@ async def put_clock(request: Request, clock: Clock) -> Clock:
     """Applies to every registration at once: statuses are computed from creation times."""
     sandbox_state(request).clock = StatusClock(clock.status_clock, clock.auto_approve)
     return clock
+
+
+@router.get("/time", summary="The sandbox's time")
+async def get_time(request: Request) -> FrozenTime:
+    """The pinned time, or null while the sandbox follows the wall clock."""
+    return FrozenTime(now=sandbox_state(request).frozen_time)
+
+
+@router.put("/time", summary="Pin the sandbox's time, or release it")
+async def put_time(request: Request, frozen: FrozenTime) -> FrozenTime:
+    """Creation times, statuses and the daily quota (its day and ``Retry-After``) read this
+    time until released with null (``POST reset`` releases it too)."""
+    sandbox_state(request).frozen_time = frozen.now
+    return frozen
 
 
 @router.get("/info", summary="What this sandbox is")

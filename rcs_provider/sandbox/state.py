@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,10 @@ class SandboxConfig:
 
 
 class SandboxState:
-    """Store, counters, faults, known agents and the status clock of one running sandbox."""
+    """Store, counters, faults, known agents and the status clock of one running sandbox.
+
+    ``frozen_time`` pins the sandbox's "now" (epoch seconds) for creation times, statuses and
+    the daily quota's day and ``Retry-After``, so tests need not race the wall clock."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -48,6 +52,11 @@ class SandboxState:
         self.agents: frozenset[str] = frozenset(config.agents)
         self.clock = config.clock
         self.personality = config.personality
+        self.frozen_time: float | None = None
+
+    def now(self) -> float:
+        """The sandbox's time: ``frozen_time`` when set, else the wall clock."""
+        return time.time() if self.frozen_time is None else self.frozen_time
 
     def status_of(self, registration: StoredRegistration, now: float) -> str:
         """A manual override if one was set, else what the clock says."""
@@ -56,8 +65,8 @@ class SandboxState:
         return self.clock.status_at(registration.created_at, now).value
 
     def reset(self, *, keep_registrations: bool = False) -> None:
-        """Clear stats, faults and quota counters; restore agents, clock and personality; maybe
-        registrations."""
+        """Clear stats, faults and quota counters; restore agents, clock, personality and real
+        time; maybe registrations."""
         if not keep_registrations:
             self.store.clear()
         self.stats.reset()
@@ -66,6 +75,7 @@ class SandboxState:
         self.agents = frozenset(self.config.agents)
         self.clock = self.config.clock
         self.personality = self.config.personality
+        self.frozen_time = None
 
     def close(self) -> None:
         """Release the database."""

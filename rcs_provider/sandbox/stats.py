@@ -9,7 +9,8 @@ from typing import Any
 __all__ = ["INJECTED_KINDS", "Stats"]
 
 #: Buckets of ``errors_injected``: random 5xx, random 429, dropped connections, daily quota,
-#: ``force_status`` answers and registrations whose success answer was replaced by a 504.
+#: ``force_status`` and ``error_in_body`` answers and registrations whose success answer was
+#: replaced by a 504.
 INJECTED_KINDS = ("5xx", "429", "dropped", "quota", "forced", "lost")
 
 
@@ -28,6 +29,8 @@ class Stats:
         self.list_calls = 0
         self.injected: Counter[str] = Counter()
         self.responses: Counter[int] = Counter()
+        self.delayed_calls = 0
+        self.delay_ms = 0.0
 
     def snapshot(self) -> dict[str, Any]:
         """The JSON body of ``GET /_sandbox/stats``."""
@@ -38,5 +41,7 @@ class Stats:
             "list_calls": self.list_calls,
             "errors_injected": {kind: self.injected[kind] for kind in INJECTED_KINDS},
             "responses_by_status": {str(k): v for k, v in sorted(self.responses.items())},
+            "delayed_calls": self.delayed_calls,
+            "delay_ms": round(self.delay_ms, 3),
             "since": self.since,
         }

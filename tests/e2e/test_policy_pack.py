@@ -116,13 +116,22 @@ def test_violations_fail_preview_and_up_with_zero_register_calls(
     assert stack.testers_in_state() == []
 
     # up --skip-preview: the engine checks each tester just before creating it and stops at
-    # the first mandatory violation; a violating tester is never registered.
-    skipped = stack.up(*with_policy(pack, "--policy-pack-config", config))
-    assert skipped.returncode != 0
-    assert agents_refused in skipped.output or country_refused in skipped.output, skipped.output
-    assert_no_full_phone(skipped.output)
-    registered = {r["phoneno"] for r in sandbox.registrations()}
-    assert registered <= {phone(1)}, "a tester refused by the pack was registered"
+    # the first mandatory violation; a violating tester is never registered. One violating
+    # tester per run, so which violation is reported does not depend on the engine's order.
+    alice = agents_block({"48900": [("qa-alice", 1)]})[0]
+    runs = [
+        ([alice, agents[1]], agents_refused, country_refused),
+        ([{**alice, "testers": agents[0]["testers"]}], country_refused, agents_refused),
+    ]
+    for layout, refused, not_this_run in runs:
+        stack.set_agents(layout)
+        skipped = stack.up(*with_policy(pack, "--policy-pack-config", config))
+        assert skipped.returncode != 0
+        assert refused in skipped.output, skipped.output
+        assert not_this_run not in skipped.output
+        assert_no_full_phone(skipped.output)
+        registered = {r["phoneno"] for r in sandbox.registrations()}
+        assert registered <= {phone(1)}, "a tester refused by the pack was registered"
 
 
 def test_advisory_label_pattern_warns_and_the_run_succeeds(
@@ -156,6 +165,26 @@ def test_pack_config_changes_the_limits(pack: Path, stack: Stack, tmp_path: Path
         "tester qa-bob of agent 48900: label does not match the naming pattern ^qa-a.*$"
         in result.output
     )
+
+
+def test_the_maximum_holds_at_its_edge(pack: Path, stack: Stack, tmp_path: Path) -> None:
+    """Exactly ``maximum`` testers on an agent pass, one more fails (and another agent's
+    testers do not count towards it)."""
+    config = pack_config(tmp_path, {"rcs-max-testers-per-agent": {"maximum": 3}})
+    three = [("qa-alice", 1), ("qa-bob", 2), ("qa-chen", 3)]
+    other = {"20700": [("qa-erin", 5), ("qa-finn", 6)]}
+
+    stack.set_agents(agents_block({"48900": three, **other}))
+    at_the_edge = stack.preview(*with_policy(pack, "--policy-pack-config", config))
+    stack.set_agents(agents_block({"48900": [*three, ("qa-dana", 4)], **other}))
+    one_more = stack.preview(*with_policy(pack, "--policy-pack-config", config))
+
+    assert at_the_edge.returncode == 0, at_the_edge.output[-3000:]
+    assert "rcs-max-testers-per-agent" not in at_the_edge.output
+    assert one_more.returncode != 0
+    assert "[mandatory]  rcs-max-testers-per-agent" in one_more.output
+    assert "agent 48900 has 4 testers; this pack allows at most 3 per agent" in one_more.output
+    assert "agent 20700" not in one_more.output
 
 
 @pytest.mark.parametrize(

@@ -236,3 +236,19 @@ def test_json_carries_the_same_checks(with_testers: SandboxProcess) -> None:
     assert document["ok"] is True and document["auto_uses"] == "list"
     assert [c["name"] for c in document["checks"]] == [c.name for c in report.checks]
     assert set(document["timings"]) == {"connect", "register", "list"}
+
+
+def test_errors_inside_200s_are_a_refused_probe_and_a_failed_list(sandbox: SandboxProcess) -> None:
+    """A Kaleyra that reports its errors inside 200s: the empty register body is refused with
+    RCS904 (the credentials passed), and the list row fails naming the code."""
+    sandbox.set_faults(error_in_body=400)
+
+    report = run(config(sandbox))
+
+    found = statuses(report)
+    assert (found["credentials"], found["list"]) == ("ok", "fail")
+    text = everything(report)
+    assert "accepted (register answered RCS904 inside a 200)" in text
+    assert "agent 48900: Kaleyra reported an unknown agent (RCS904 inside a 200 answer" in text
+    assert not report.ok
+    assert sandbox.registrations() == []

@@ -174,12 +174,28 @@ def test_faults_get_and_put_merge_and_validate(sandbox):
         {"error_rate": 1.5},
         {"latency_ms": -1},
         {"force_status": 200},
+        {"error_in_body": 200},
         {"unknown_knob": 1},
         {"script": [302]},
         {"script": ["explode"]},
     ):
         with pytest.raises(requests.HTTPError, match="422"):
             sandbox.set_faults(**bad)
+
+
+def test_time_is_pinned_until_released_or_reset(sandbox, http):
+    pinned = 1_767_225_540.0  # 2025-12-31T23:59:00Z
+    sandbox.set_time(pinned)
+
+    row = sandbox.add_registration(AGENT, PHONE, age_seconds=60)
+    shown = http.get(f"{sandbox.url}/_sandbox/time", timeout=30).json()
+    sandbox.reset()
+    released = http.get(f"{sandbox.url}/_sandbox/time", timeout=30).json()
+
+    assert row["created_at"] == "2025-12-31T23:58:00.000Z"
+    assert (shown, released) == ({"now": pinned}, {"now": None})
+    with pytest.raises(requests.HTTPError, match="422"):
+        sandbox.set_time(-1)
 
 
 def test_info_names_sid_agents_and_database_but_not_the_api_key(sandbox):

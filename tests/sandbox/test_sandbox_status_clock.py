@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from rcs_provider.sandbox.status import StatusClock, TesterStatus
@@ -63,30 +61,21 @@ def test_changing_the_clock_applies_to_existing_registrations(kaleyra, sandbox):
     assert (pending, approved) == ("Pending", "Approved")
 
 
-def test_statuses_move_in_real_time(kaleyra, sandbox):
-    """Pending at 1 s, Approved at 2 s. Each look is made at a known range of ages (the
-    server's creation time lies between the register call's start and end), and the status
-    must be the one of that range: on a slow machine a look that straddles a boundary may
-    see either side, never anything else."""
+def test_statuses_move_with_the_sandbox_time(kaleyra, sandbox):
+    """Pending at 1 s, Approved at 2 s after the register call, on the sandbox's pinned time:
+    each look is at a known age, and the boundaries fall where the clock says."""
+    registered_at = 1_767_225_540.0
     sandbox.set_clock(1.0, 1.0)
-    started = time.monotonic()
+    sandbox.set_time(registered_at)
     kaleyra.register(PHONE, AGENT)
-    registered = time.monotonic()
 
-    def status_for(age: float) -> str:
-        return "Unverified" if age < 1.0 else "Pending" if age < 2.0 else "Approved"
+    def status_at(age: float) -> str:
+        sandbox.set_time(registered_at + age)
+        return kaleyra.list(AGENT).json()["data"]["testers"][0]["status"]
 
-    def look_at(age_at_least: float) -> tuple[str, set[str]]:
-        time.sleep(max(0.0, registered + age_at_least - time.monotonic()))
-        youngest = time.monotonic() - registered
-        status = kaleyra.list(AGENT).json()["data"]["testers"][0]["status"]
-        oldest = time.monotonic() - started
-        return status, {status_for(youngest), status_for(oldest)}
+    seen = [status_at(age) for age in (0.0, 0.999, 1.0, 1.999, 2.0, 86400.0)]
 
-    seen = [look_at(age) for age in (0.0, 1.3, 2.3)]
-    for status, allowed in seen:
-        assert status in allowed
-    assert seen[-1][0] == "Approved"  # at least 2.3 s old: nothing else is allowed
+    assert seen == ["Unverified", "Unverified", "Pending", "Pending", "Approved", "Approved"]
 
 
 def test_manual_status_sticks_whatever_the_clock_says(kaleyra, sandbox):

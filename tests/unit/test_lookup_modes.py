@@ -3,7 +3,6 @@ branch of ``list``, ``register-only`` and ``auto``, and the one "already registe
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,6 +22,7 @@ from rcs_provider._kaleyra.errors import (
 )
 from rcs_provider._roster import Roster
 from rcs_provider.provider import ProviderError, TesterProvider
+from support.lock_arrivals import ArrivalCountingLock, same_lock_for_every_key
 
 PHONE = "919530000092"
 OTHER_PHONE = "919530000093"
@@ -452,18 +452,159 @@ def test_auto_posts_once_more_when_the_list_vanishes_after_an_unknown_outcome() 
 
 
 def test_auto_gives_the_list_up_once_for_concurrent_creates() -> None:
+    """The failing list call answers only once the three other workers are queued on the
+    agent's lock (counted there, no sleep): none of them may list again."""
     provider = provider_for("auto")
+    agent_lock = ArrivalCountingLock()
+    provider.roster._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
     numbers = [f"9195300001{i:02d}" for i in range(6)]
     with mock() as mocked:
 
-        def slow_404(_request: Any) -> tuple[int, dict[str, str], str]:
-            time.sleep(0.3)  # the other creates queue up behind this list call
+        def queued_404(_request: Any) -> tuple[int, dict[str, str], str]:
+            agent_lock.wait_until(lambda lock: lock.arrived == 4)
             return 404, {}, '{"code": 404}'
 
-        mocked.add_callback("GET", LIST_URL, callback=slow_404)
+        mocked.add_callback("GET", LIST_URL, callback=queued_404)
         mocked.post(REGISTER_URL, json=registered())
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda n: provider.create(props(f"qa-{n[-2:]}", n)), numbers))
     assert all(r.outs["status"] == "Unverified" for r in results), "each one registered"
     assert mocked.methods.count("GET") == 1, "one failed list call, then no more"
     assert mocked.methods.count("POST") == 6
+
+
+# -- errors inside a 200 --------------------------------------------------------------------
+
+
+def in_a_200(code: str, data: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": "Internal server error", "data": data or [], "error": {}}
+
+
+def test_an_error_inside_a_200_on_register_is_a_failure_even_with_an_id() -> None:
+    with mock() as mocked:
+        expect_register(mocked, in_a_200("RCS904", {"id": "not-a-registration"}))
+        with pytest.raises(InvalidRequestError, match="RCS904 inside a 200 answer"):
+            provider_for("register-only").create(props())
+    assert mocked.methods == ["POST"]
+
+
+def test_rcs409_inside_a_200_on_register_is_adopted_with_its_id() -> None:
+    with mock() as mocked:
+        expect_register(mocked, in_a_200("RCS409", {"id": "existing-id"}))
+        result = provider_for("register-only").create(props())
+    assert (result.id, result.outs["status"]) == ("existing-id", "Registered")
+
+
+def test_rcs502_inside_a_200_on_register_is_an_unknown_outcome_posted_once_more() -> None:
+    with mock() as mocked:
+        expect_register(mocked, in_a_200("RCS502"))
+        expect_register(mocked)
+        result = provider_for("register-only").create(props())
+    assert result.id == NEW_ID
+    assert mocked.methods == ["POST", "POST"]
+
+
+def test_rcs500_inside_a_200_on_register_is_not_posted_again() -> None:
+    with mock() as mocked:
+        expect_register(mocked, in_a_200("RCS500"))
+        with pytest.raises(ServerError, match="RCS500 inside a 200 answer"):
+            provider_for("register-only").create(props())
+    assert mocked.methods == ["POST"]
+
+
+def test_an_unknown_register_code_with_an_id_is_adopted_with_one_warning_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    provider = provider_for("register-only")
+    with mock() as mocked:
+        for _ in range(2):
+            expect_register(mocked, {**registered(), "code": "RCS777"})
+        first = provider.create(props())
+        second = provider.create(props())
+    assert (first.id, second.id) == (NEW_ID, NEW_ID)
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1
+    assert "registered tester qa-alice for agent 48900 with code RCS777, not RCS902" in err
+
+
+def test_the_register_success_code_warns_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    with mock() as mocked:
+        expect_register(mocked)
+        provider_for("register-only").create(props())
+    assert "warning:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", ["list", "auto"])
+def test_a_transient_rcs500_in_the_list_fails_the_create_and_keeps_the_list(
+    mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a 500 does: the call fails, and ``auto`` does not give the list up for the run."""
+    provider = provider_for(mode)
+    with mock() as mocked:
+        expect_list(mocked, in_a_200("RCS500"))
+        expect_list(mocked, listed(PHONE))
+        with pytest.raises(ServerError, match="RCS500 inside a 200 answer"):
+            provider.create(props())
+        adopted = provider.create(props())
+    assert adopted.id == LISTED_ID
+    assert mocked.methods == ["GET", "GET"], "the list is still used, no register call"
+    assert "register-only" not in capsys.readouterr().err
+
+
+def test_auto_falls_back_on_a_no_list_code_inside_a_200_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    provider = provider_for("auto")
+    with mock() as mocked:
+        expect_list(mocked, in_a_200("RCS405"))
+        expect_register(mocked)
+        result = provider.create(props())
+    assert result.id == NEW_ID
+    err = capsys.readouterr().err
+    assert "the list call answered RCS405 inside a 200 answer" in err
+    assert "This run goes on in register-only mode" in err
+
+
+@pytest.mark.parametrize("code", ["RCS500", "RCS502", "RCS904", "RCS405"])
+def test_list_mode_refresh_fails_on_an_error_inside_a_200_and_drops_nothing(code: str) -> None:
+    provider = provider_for("list")
+    with mock() as mocked:
+        expect_list(mocked, in_a_200(code))
+        with pytest.raises(KaleyraError) as info:
+            provider.read(LISTED_ID, recorded())
+    text = str(info.value)
+    assert "in the tester list of agent 48900" in text and f"{code} inside a 200" in text
+
+
+@pytest.mark.parametrize("code", ["RCS500", "RCS502", "RCS904"])
+def test_auto_refresh_keeps_state_on_an_error_inside_a_200_warning_once_naming_it(
+    code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider = provider_for("auto")
+    with mock() as mocked:
+        expect_list(mocked, in_a_200(code))
+        expect_list(mocked, in_a_200(code))
+        first = provider.read(LISTED_ID, recorded())
+        second = provider.read(LISTED_ID, recorded("qa-bob", OTHER_PHONE))
+    assert (first.id, first.outs) == (LISTED_ID, recorded())
+    assert (second.id, second.outs) == (LISTED_ID, recorded("qa-bob", OTHER_PHONE))
+    assert mocked.methods == ["GET", "GET"], "not given up: each read asks the list again"
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1
+    assert "tester list of agent 48900" in err and f"{code} inside a 200 answer" in err
+    assert "Kept the testers of agent 48900 as recorded in state" in err
+    assert "register-only" not in err
+
+
+def test_an_unknown_list_code_is_read_with_one_warning_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    provider = provider_for("list")
+    with mock() as mocked:
+        expect_list(mocked, {**listed(PHONE), "code": "RCS777"})
+        result = provider.create(props())
+        provider.create(props("qa-bob", PHONE))
+    assert result.id == LISTED_ID
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1
+    assert "the tester list of agent 48900 answered with code RCS777, not RCS903" in err

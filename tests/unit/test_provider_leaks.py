@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,13 +17,18 @@ from pulumi.dynamic import Config, ConfigureRequest
 from rcs_provider._roster import Roster
 from rcs_provider.provider import TesterProvider as Provider
 
-API_KEY = "SECRET-KEY-abcdef0123456789"
+#: No digit in it: the phone mask cannot hide it, only the api-key scrub can (checked below).
+API_KEY = "SECRET-KEY-" + "".join(random.Random(26).choices("abcdefABCDEF", k=24))
 PHONE = "919530000092"
 BASE = "https://rcs-api.in.kaleyra.io/v1/SID1/rcs/agenttester"
 ECHO = {
     "message": f"bad {PHONE} +91 95300 00092 key {API_KEY}",
     "error": {"phoneno": PHONE, "api-key": API_KEY},
 }
+
+
+def test_the_key_has_no_digit_for_the_phone_mask_to_hide() -> None:
+    assert not re.search(r"[0-9]", API_KEY)
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def mocks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Mocks]:
     m = Mocks()
     pulumi.runtime.set_mocks(m, project="platform", stack="dev", preview=False)
     yield m
-    set_all_config({})
+    set_all_config({}, secret_keys=[])
 
 
 QA_AGENTS = [{"agent": "48900", "testers": [{"label": "qa-alice", "phone": "+91 98000 00001"}]}]
@@ -239,3 +239,70 @@ def test_the_stack_file_can_be_named(mocks: Mocks, tmp_path: Path) -> None:
     set_all_config({"qa:agents": json.dumps([{"agent": 4890, "testers": QA_AGENTS[0]["testers"]}])})
     with pytest.raises(FleetConfigError, match=r"qa\.yaml: agents\[0\]\.agent: written without"):
         declare_testers(pulumi.Config("qa"), stack_file=tmp_path / "qa.yaml")
+
+
+# The program's own order of checks, which the engine tests cover only by the order in which
+# the engine happens to run things.
+
+MIXED_STACK_FILE = """\
+config:
+  kaleyra:pod: in
+  qa:agents:
+    - agent: "48900"
+      testers:
+        - label: qa-a
+          phone:
+            secure: v1:c2VjcmV0IHBob25lIGNpcGhlcnRleHQ=
+        - label: qa-b
+          phone: "+91 98000 00002"
+"""
+MIXED_AGENTS = [
+    {
+        "agent": "48900",
+        "testers": [
+            {"label": "qa-a", "phone": "+91 98000 00001"},
+            {"label": "qa-b", "phone": "+91 98000 00002"},
+        ],
+    }
+]
+
+
+def test_a_clear_phone_beside_a_secret_one_is_refused_though_the_key_is_secret(
+    mocks: Mocks, tmp_path: Path
+) -> None:
+    """The engine marks the whole key secret as soon as one of its phones is ``secure:``; the
+    check reads each phone in the stack file, so the clear one beside it is still refused."""
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(MIXED_STACK_FILE)
+    set_all_config(
+        {"qa:agents": json.dumps(MIXED_AGENTS), "kaleyra:pod": "in"}, secret_keys=["qa:agents"]
+    )
+
+    with pytest.raises(FleetConfigError) as raised:
+        declare_testers(pulumi.Config("qa"), stack_file=stack_file)
+
+    [problem] = raised.value.problems
+    assert problem.startswith("agents[0].testers[1].phone: 91980XXXXX02 is written in clear")
+    assert mocks.resources == []
+
+
+def test_stack_file_problems_are_raised_before_any_tester_is_declared(
+    mocks: Mocks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What only the stack file's text shows stops the program before ``declare_fleet``: a
+    resource registered first could be created before the error ends the run."""
+    declared: list[Any] = []
+    monkeypatch.setattr("rcs_provider._program.declare_fleet", lambda *a: declared.append(a))
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(MIXED_STACK_FILE.replace('agent: "48900"', "agent: 048900"))
+    agents = [{**MIXED_AGENTS[0], "agent": 48900}]
+    set_all_config({"qa:agents": json.dumps(agents), "kaleyra:pod": "in"}, secret_keys=[])
+
+    with pytest.raises(FleetConfigError) as raised:
+        declare_testers(pulumi.Config("qa"), stack_file=stack_file)
+
+    assert [p.split(":", 1)[0] for p in raised.value.problems] == [
+        "agents[0].agent",
+        "agents[0].testers[1].phone",
+    ]
+    assert declared == [], "declare_fleet was never called"

@@ -134,6 +134,24 @@ def test_names_come_from_the_urn_not_the_label_output() -> None:
     }
 
 
+def test_a_lagging_label_output_in_the_answer_does_not_change_the_name_looked_up() -> None:
+    """From the engine's answer to the aliases: a resource whose URN says qa-robert and whose
+    ``label`` output still says qa-bob (left out of a ``--target`` run) is known by its URN's
+    name. Keyed by the label, qa-robert would look undeclared and be aliased to itself, and a
+    rename to qa-rob would be refused as a label still declared."""
+    lagging = {"agent_no": "48900", "label": "qa-bob", "phoneno": formatted(2)}
+    previous = previous_testers(answer((urn("48900", "qa-robert"), RCS_TESTER_TYPE, lagging)))
+
+    assert [t.name for t in previous] == ["48900-qa-robert"]
+    assert plan_aliases(previous, fleet({"48900": [("qa-robert", 2)]})) == {}
+    assert plan_aliases(previous, fleet({"48900": [("qa-bob", 2)]})) == {
+        ("48900", "qa-bob"): urn("48900", "qa-robert")
+    }
+    assert plan_aliases(previous, fleet({"48900": [("qa-rob", 2), ("qa-bob", 7)]})) == {
+        ("48900", "qa-rob"): urn("48900", "qa-robert")
+    }
+
+
 def test_a_tester_declared_directly_is_never_a_rename_source() -> None:
     """The same number declared directly with RcsTester (not a fleet's child) and by a fleet:
     that resource is still registered in this run, so aliasing it would be refused."""

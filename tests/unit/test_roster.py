@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from rcs_provider._kaleyra.paging import TesterList
 from rcs_provider._kaleyra.parsing import TesterRecord as Record
 from rcs_provider._roster import Roster, Sighting
+from support.lock_arrivals import ArrivalCountingLock, same_lock_for_every_key
 
 
 def test_concurrent_lookups_share_one_list_call() -> None:
+    """Eight callers at once: the list call holds until the seven others are queued on the
+    agent's lock (counted there, no sleep), or until a second list call shows there is no
+    single flight."""
     calls: list[str] = []
-    lock = threading.Lock()
+    agent_lock = ArrivalCountingLock()
 
     def lister(agent: str) -> TesterList:
-        with lock:
-            calls.append(agent)
-        time.sleep(0.05)
+        calls.append(agent)
+        agent_lock.notify()
+        agent_lock.wait_until(lambda lock: lock.arrived == 8 or len(calls) > 1)
         return TesterList((Record("919800000001", "Pending", "id-1"),))
 
     roster = Roster()
-    with ThreadPoolExecutor(4) as pool:
+    roster._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
+    with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: roster.lookup("48900", "919800000001", lister), range(8)))
     assert calls == ["48900"]
     assert results == [Sighting("id-1", "Pending")] * 8
