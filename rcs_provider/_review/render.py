@@ -210,6 +210,8 @@ def _change_data(change: Change) -> dict[str, Any]:
     if change.allow_non_mobile:
         data["allow_non_mobile"] = True
     data["invitation"] = change.invites
+    if change.fails:
+        data["will_fail"] = True
     if change.action is not None:
         data["action"] = change.action
     return data
