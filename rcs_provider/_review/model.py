@@ -11,6 +11,7 @@ of every agent that refers to the person, each saying where it comes from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from . import rules
@@ -176,6 +177,35 @@ class Review:
     base_commit: str
     stacks: list[StackReview]
     decrypted: bool = False
+    #: The base commit's date, and when the review ran (the base's age is the difference).
+    base_committed: datetime | None = None
+    reviewed_at: datetime | None = None
+    #: A local branch named like a remote-tracking base, and its commits the base lacks.
+    base_local_ahead: tuple[str, int] | None = None
+
+    @property
+    def base_age(self) -> str | None:
+        """``committed 2026-01-01, 3 days ago``, or None when the date is unknown."""
+        if self.base_committed is None:
+            return None
+        text = f"committed {self.base_committed.date().isoformat()}"
+        if self.reviewed_at is None:
+            return text
+        days = max(0, (self.reviewed_at - self.base_committed).days)
+        ago = "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
+        return f"{text}, {ago}"
+
+    @property
+    def base_warnings(self) -> list[str]:
+        """What may make the base compared with not the one meant."""
+        if self.base_local_ahead is None:
+            return []
+        branch, ahead = self.base_local_ahead
+        return [
+            f"your local branch {branch} has {ahead} commit(s) that {self.base} (the base "
+            f"compared with) has not: changes made on {branch} and not pushed show here as "
+            f"changes of the work tree. Push {branch}, or review with --base {branch}."
+        ]
 
     @property
     def has_problems(self) -> bool:
