@@ -29,6 +29,7 @@ from ._config import (
 )
 from ._config_size import CONFIG_VAR, config_size_warning
 from ._kaleyra.settings import SANDBOX_POD
+from ._provider_config import settings_problems
 from ._renames import PreviousTester, plan_aliases, read_previous_testers
 
 __all__ = ["declare_testers"]
@@ -103,7 +104,8 @@ def declare_testers(
             decoded[phonebook_key],
             source=source,
             key=key,
-            extra_problems=text_problems,
+            # What the provider would refuse later, listed with the rest at once.
+            extra_problems=[*settings_problems(get_config), *text_problems],
         )
     except FleetConfigError as err:
         raise _ProgramConfigError(err.source, err.problems) from None

@@ -25,6 +25,7 @@ __all__ = [
     "credential_sources",
     "new_tester_budget_from_config",
     "settings_from_config",
+    "settings_problems",
 ]
 
 #: A preview warns when one change adds more new testers than this to one agent.
@@ -74,14 +75,25 @@ def settings_from_config(
     try:
         return settings_from_values(get, environ)
     except ConfigurationError as err:
-        lines = [
-            f"{key}: {message}; set it with {config_fix(key)}" for key, message in err.problems
-        ]
         raise ConfigurationError(
-            "Unable to configure the Kaleyra provider:\n  - " + "\n  - ".join(lines),
+            "Unable to configure the Kaleyra provider:\n  - " + "\n  - ".join(_lines(err)),
             key=err.key,
             problems=err.problems,
         ) from None
+
+
+def settings_problems(get: ConfigGetter, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem of the ``kaleyra:`` settings, each with its command (none when valid):
+    what the provider would refuse, for a program to list beside its own problems."""
+    try:
+        settings_from_values(get, environ)
+    except ConfigurationError as err:
+        return _lines(err)
+    return []
+
+
+def _lines(err: ConfigurationError) -> list[str]:
+    return [f"{key}: {message}; set it with {config_fix(key)}" for key, message in err.problems]
 
 
 #: Where the account SID and the api-key are read from when both are in the stack config.
