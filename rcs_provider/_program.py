@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime.config import get_config
 from pulumi.runtime.settings import get_monitor
 
@@ -24,8 +23,8 @@ from ._config import (
     PHONEBOOK_NAME,
     AgentSpec,
     FleetConfigError,
-    parse_stack_testers,
-    stack_file_problems,
+    read_stack_testers,
+    stack_file_path,
 )
 from ._config_size import CONFIG_VAR, config_size_warning
 from ._kaleyra.settings import SANDBOX_POD
@@ -90,30 +89,24 @@ def declare_testers(
                 source, [f"{short}: is not valid YAML/JSON: {err.msg}"]
             ) from None
 
-    text_problems, clear_warning = stack_file_problems(
-        path,
-        key,
-        decoded[key],
-        decoded[phonebook_key],
-        check_clear_phones=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,
-        allow_clear_phones=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
-    )
     try:
-        testers = parse_stack_testers(
+        testers = read_stack_testers(
             decoded[key],
             decoded[phonebook_key],
+            stack_file=path,
             source=source,
             key=key,
+            check_clear_phones=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,
+            allow_clear_phones=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
             # What the provider would refuse later, listed with the rest at once.
-            extra_problems=[*settings_problems(get_config), *text_problems],
+            extra_problems=settings_problems(get_config),
         )
     except FleetConfigError as err:
         raise _ProgramConfigError(err.source, err.problems) from None
     run = _this_run()
     _claim_agents(run, testers.agents, key, source)
-    for warning in [clear_warning, *testers.warnings]:
-        if warning:
-            pulumi.log.warn(f"{source}: {warning}")
+    for warning in testers.warnings:
+        pulumi.log.warn(f"{source}: {warning}")
     hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in testers.agents), os.environ)
     if hint and pulumi.runtime.is_dry_run():
         pulumi.log.info(hint)
@@ -160,18 +153,4 @@ def _this_stack_names() -> list[str]:
 
 def _default_stack_file() -> Path:
     """``<stackConfigDir>/Pulumi.<stack>.yaml`` of the project the program runs in."""
-    stack = f"Pulumi.{pulumi.get_stack()}.yaml"
-    cwd = Path.cwd()
-    for folder in (cwd, *cwd.parents):
-        project_file = folder / "Pulumi.yaml"
-        if project_file.is_file():
-            break
-    else:
-        return Path(stack)
-    try:
-        project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        project = None
-    config_dir = project.get("stackConfigDir") if isinstance(project, dict) else None
-    location = folder / config_dir if isinstance(config_dir, str) else folder
-    return Path(os.path.relpath(location / stack, cwd))
+    return stack_file_path(Path.cwd(), pulumi.get_stack())
