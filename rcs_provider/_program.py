@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime.config import get_config
-from pulumi.runtime.settings import get_monitor
+from pulumi.runtime.settings import get_monitor, get_root_resource
 
 from ._checkpoints import skip_checkpoints_hint
 from ._components import declare_fleet
@@ -77,7 +77,7 @@ def declare_testers(
         os.environ.get(CONFIG_VAR), source=source, phonebook_key=phonebook_key
     )
     if size_warning:
-        pulumi.log.warn(size_warning)
+        _warn(size_warning)
     decoded: dict[str, Any] = {}
     for name in (key, phonebook_key):
         raw = get_config(name)  # decrypted; phones become secrets in RcsTester
@@ -106,13 +106,21 @@ def declare_testers(
     run = _this_run()
     _claim_agents(run, testers.agents, key, source)
     for warning in testers.warnings:
-        pulumi.log.warn(f"{source}: {warning}")
+        _warn(f"{source}: {warning}")
     hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in testers.agents), os.environ)
     if hint and pulumi.runtime.is_dry_run():
-        pulumi.log.info(hint)
+        pulumi.log.info(hint, resource=get_root_resource())
     if run.previous is None:
         run.previous = read_previous_testers(_this_stack_names())
     return declare_fleet(testers.agents, plan_aliases(run.previous, testers.agents))
+
+
+def _warn(message: str) -> None:
+    """A warning about the stack's config, shown at the stack. Logged with the stack as its
+    resource, the engine prints it once it has shown the stack's own step: a log then shows
+    it once where it happens and once under Diagnostics (logged with no resource, it can
+    arrive first and be printed a second time when the stack's row changes)."""
+    pulumi.log.warn(message, resource=get_root_resource())
 
 
 def _this_run() -> _ProgramRun:
