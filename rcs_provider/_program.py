@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import pulumi
 from pulumi.runtime.config import get_config
@@ -52,18 +52,45 @@ class _ProgramConfigError(FleetConfigError, pulumi.RunError):
     """A :class:`FleetConfigError` that the engine prints as an error, without a traceback."""
 
 
+@overload
 def declare_testers(
-    config: pulumi.Config, *, stack_file: str | os.PathLike[str] | None = None
-) -> dict[str, pulumi.Output[list[dict[str, Any]]]]:
+    config: pulumi.Config,
+    *,
+    stack_file: str | os.PathLike[str] | None = None,
+    by_label: Literal[False] = False,
+) -> dict[str, pulumi.Output[list[dict[str, Any]]]]: ...
+
+
+@overload
+def declare_testers(
+    config: pulumi.Config,
+    *,
+    stack_file: str | os.PathLike[str] | None = None,
+    by_label: Literal[True],
+) -> dict[str, dict[str, dict[str, Any]]]: ...
+
+
+def declare_testers(
+    config: pulumi.Config,
+    *,
+    stack_file: str | os.PathLike[str] | None = None,
+    by_label: bool = False,
+) -> dict[str, Any]:
     """Declare every agent and tester of ``<namespace>:agents`` (``config.name`` is the
     namespace), with its phonebook ``<namespace>:testers``: one :class:`AgentTesters` component
     per agent, one :class:`RcsTester` per tester.
 
-    Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export.
+    Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export;
+    with ``by_label=True``, ``{agent: {label: {phone, registration_id, status}}}``, each
+    value an output of its own, so that a preview shows a removed tester as one removal.
+    ``registration_id`` and ``status`` are ``None`` for a tester the run did not create (a
+    ``pulumi refresh --run-program`` creates nothing).
+
     Raises :class:`FleetConfigError` (a ``pulumi.RunError`` too) listing every problem by its
-    path before anything is declared. ``stack_file`` is the stack's config file, read for
-    what only its text shows (unquoted numbers YAML changed, phones written in clear); by
-    default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
+    path before anything is declared, the ``kaleyra:`` settings' problems among them.
+    ``stack_file`` is the stack's config file, read for what only its text shows (unquoted
+    numbers YAML changed, phones written in clear); by default ``Pulumi.<stack>.yaml`` in the
+    project's ``stackConfigDir``.
 
     The stack's last deployment is read once per program run (the engine's
     ``readStackResourceOutputs``), so that a label rename updates the tester in place with no
@@ -112,7 +139,8 @@ def declare_testers(
         pulumi.log.info(hint, resource=get_root_resource())
     if run.previous is None:
         run.previous = read_previous_testers(_this_stack_names())
-    return declare_fleet(testers.agents, plan_aliases(run.previous, testers.agents))
+    aliases = plan_aliases(run.previous, testers.agents)
+    return declare_fleet(testers.agents, aliases, by_label=by_label)
 
 
 def _warn(message: str) -> None:

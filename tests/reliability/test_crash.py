@@ -6,6 +6,7 @@ before the kill but never reached the state."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -46,6 +47,10 @@ def test_kill_during_up_then_runbook_recovery(stack: Stack, sandbox: Any) -> Non
     pending = stack.export()["deployment"].get("pending_operations") or []
     assert pending and {op["type"] for op in pending} == {"creating"}
     stack.refresh("--clear-pending-creates").ok()
+    # Between the runbook's steps the output shows the testers not created yet as null, not
+    # as the engine's unknown marker.
+    assert "04da6b54-80e4-46f7-96ec-b56ff0331ba9" not in json.dumps(stack.outputs())
+    assert sum(r["status"] is None for r in stack.outputs()["agents"]["48900"].values()) > 0
     stack.up().ok()
 
     regs = sandbox.registrations()
