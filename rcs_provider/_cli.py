@@ -17,6 +17,8 @@ COMMANDS = {
     "status": ("rcs_provider._status.command", "who has not accepted the invitation yet"),
 }
 EXIT_USAGE = 2
+#: The project's own environment, made by `make venv`, where the console script lives.
+PROJECT_SCRIPT = ".venv/bin/rcs-testers"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,13 +36,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
-        if err.name != module_name:
-            raise
-        print(
-            f"error: `rcs-testers {args.command}` is not available in this installation "
-            f"({module_name} is missing). Update rcs-testers to a release that has it.",
-            file=sys.stderr,
-        )
+        print(f"error: {_not_importable(args.command, module_name, err)}", file=sys.stderr)
         return EXIT_USAGE
     command = cast(Callable[[list[str]], int], module.main)
     return command(rest)
+
+
+def _not_importable(command: str, module_name: str, err: ModuleNotFoundError) -> str:
+    """Why ``rcs-testers <command>`` cannot start: the command is absent from this
+    installation, or this Python lacks a dependency (``python -m rcs_provider`` run by a
+    Python other than the project's virtualenv, e.g. the system's)."""
+    if err.name == module_name:
+        return (
+            f"`rcs-testers {command}` is not available in this installation "
+            f"({module_name} is missing). Update rcs-testers to a release that has it."
+        )
+    return (
+        f"Unable to run `rcs-testers {command}`: the Python at {sys.executable} does not have "
+        f"rcs-testers' dependencies (no module named {err.name!r}); run it from the project's "
+        f"virtualenv, `{PROJECT_SCRIPT} {command}` (`make venv` creates it), or activate that "
+        "first with `source .venv/bin/activate`."
+    )

@@ -1,11 +1,14 @@
 """``rcs-testers doctor``: a read-only pre-flight of a stack against its configured Kaleyra pod.
 
-It reads the stack's decrypted ``kaleyra:*`` config the way ``pulumi`` does (``pulumi config
---show-secrets --json``), then reports base URL, DNS, TCP, TLS, latency, whether the
-credentials and the register path are accepted, and whether the tester list works and is
-understood, hence which lookup mode ``kaleyra:lookup auto`` will use. It registers nothing:
-the register path is checked with an empty JSON body, which Kaleyra must refuse. Secrets and
-phone numbers never appear in its output. Exit status 1 when a run would fail.
+It reads the stack's decrypted config the way ``pulumi`` does (``pulumi config --show-secrets
+--json``) and validates its testers exactly as ``pulumi preview`` does, then reports base URL,
+DNS, TCP, TLS, latency, whether the credentials and the register path are accepted, whether
+the pod knows each declared agent (the list call, read-only, in every lookup mode), and
+whether the tester list works and is understood, hence which lookup mode ``kaleyra:lookup
+auto`` will use. It registers nothing: the register path is checked with an empty JSON body,
+which Kaleyra must refuse. Secrets and phone numbers never appear in its output. Exit status 1
+when a run would fail; the verdict says ``agents unchecked`` instead of ``ready`` when no
+read-only call can show whether the pod knows an agent.
 """
 
 from __future__ import annotations
@@ -19,13 +22,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
+from ._doctor_report import Check, Report
+from ._doctor_stack import (
+    FleetCheck,
+    check_fleet,
+    probe_agents,
+    read_stack_config,
+    selected_stack,
+)
 from ._kaleyra.client import KaleyraClient
 from ._kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
 from ._kaleyra.paging import TesterList
@@ -35,108 +45,11 @@ from ._provider_config import settings_from_config
 
 __all__ = ["Check", "Report", "diagnose", "main", "read_stack_config"]
 
-Status = Literal["ok", "warn", "fail", "skip"]
 ConfigGetter = Callable[[str], Any]
 _EMPTY_BODY_NOTE = (
     "checked with a register call whose body is empty, which Kaleyra must refuse: "
     "nothing was registered"
 )
-
-
-@dataclass
-class Check:
-    """One line of the report; ``next`` is the step to take when it failed or warns."""
-
-    name: str
-    status: Status
-    detail: str
-    next: str = ""
-
-
-@dataclass
-class Report:
-    """Everything doctor found, in order; ``auto_uses`` is the mode ``auto`` will run in."""
-
-    stack: str | None
-    base_url: str | None = None
-    lookup: str | None = None
-    auto_uses: str | None = None
-    checks: list[Check] = field(default_factory=list)
-    timings: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """No check failed: a run would get past the pre-flight's concerns."""
-        return all(c.status != "fail" for c in self.checks)
-
-    def add(self, name: str, status: Status, detail: str, next_step: str = "") -> Check:
-        check = Check(name, status, detail, next_step)
-        self.checks.append(check)
-        return check
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "stack": self.stack,
-            "base_url": self.base_url,
-            "lookup": self.lookup,
-            "auto_uses": self.auto_uses,
-            "timings": self.timings,
-            "ok": self.ok,
-            "checks": [asdict(c) for c in self.checks],
-        }
-
-    def as_table(self) -> str:
-        width = max([len(c.name) for c in self.checks] + [5])
-        lines = [f"{'check':<{width}}  result  detail"]
-        lines += [f"{c.name:<{width}}  {c.status:<6}  {c.detail}" for c in self.checks]
-        steps = [f"  - {c.name}: {c.next}" for c in self.checks if c.next]
-        if steps:
-            lines += ["", "next steps:", *steps]
-        verdict = "ready" if self.ok else "a run would fail"
-        lines += ["", f"{verdict} (stack {self.stack or '?'})"]
-        return "\n".join(lines)
-
-
-# -- reading the stack's config --------------------------------------------------------------
-
-
-def read_stack_config(stack: str | None, project_dir: Path) -> dict[str, Any]:
-    """The stack's config, decrypted, as ``{key: value}`` (objects decoded)."""
-    command = ["pulumi", "config", "--show-secrets", "--json"]
-    if stack:
-        command += ["--stack", stack]
-    try:
-        done = subprocess.run(
-            command, cwd=project_dir, capture_output=True, text=True, timeout=120, check=False
-        )
-    except FileNotFoundError:
-        raise RuntimeError("the pulumi CLI is not on PATH") from None
-    if done.returncode != 0:
-        said = (done.stderr or done.stdout).strip().splitlines()
-        raise RuntimeError(f"`pulumi config` failed: {said[-1] if said else 'no output'}")
-    entries = json.loads(done.stdout or "{}")
-    config: dict[str, Any] = {}
-    for key, entry in entries.items():
-        if isinstance(entry, dict):
-            value = entry.get("objectValue", entry.get("value"))
-            config[key] = value
-    return config
-
-
-def _first_agent(config: dict[str, Any]) -> str | None:
-    for key, value in config.items():
-        if key.startswith("kaleyra:") or not key.endswith(":agents"):
-            continue
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return None
-        for entry in value if isinstance(value, list) else []:
-            agent = entry.get("agent") if isinstance(entry, dict) else None
-            if isinstance(agent, str | int) and str(agent).strip().isdigit():
-                return str(agent).strip()
-    return None
 
 
 def _mask(text: str) -> str:
@@ -148,9 +61,20 @@ def _mask(text: str) -> str:
 # -- the checks --------------------------------------------------------------------------------
 
 
-def diagnose(get: ConfigGetter, *, stack: str | None = None, agent: str | None = None) -> Report:
-    """Run every check for the config ``get`` returns (``kaleyra:*`` keys, as ``pulumi``)."""
+def diagnose(
+    get: ConfigGetter,
+    *,
+    stack: str | None = None,
+    agent: str | None = None,
+    fleet: FleetCheck | None = None,
+) -> Report:
+    """Run every check for the config ``get`` returns (``kaleyra:*`` keys, as ``pulumi``):
+    the stack's testers as ``fleet`` found them, then the pod. Each agent of ``fleet`` (or
+    ``agent`` alone) is listed to see whether the pod knows it; ``agent`` (default: the
+    first one the pod lists) is the one whose list is read for the lookup mode."""
     report = Report(stack)
+    if fleet is not None:
+        fleet.report_to(report)
     try:
         settings = settings_from_config(get)
     except ConfigurationError as err:
@@ -165,9 +89,14 @@ def diagnose(get: ConfigGetter, *, stack: str | None = None, agent: str | None =
         f"sid {_mask(settings.sid)}, api-key set, {LOOKUP_KEY} {settings.lookup}",
     )
     report.add("base url", "ok", client.base_url)
+    declared = fleet.agents if fleet is not None else []
+    agents = [*declared, *([agent] if agent and agent not in declared else [])]
     with client:
         if _network(report, client.base_url, settings) and _register_probe(report, client):
-            _tester_list(report, client, settings, agent)
+            probe = probe_agents(client, agents)
+            listed = agent or next(iter([*probe.known, *agents]), None)
+            _tester_list(report, client, settings, listed)
+            probe.report_to(report)
     if report.lookup == "auto" and report.auto_uses:
         report.add("lookup", "ok", f"{LOOKUP_KEY} auto will use: {report.auto_uses}")
     if report.timings:
@@ -366,7 +295,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stack", help="stack name (default: the selected stack)")
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the project folder")
-    parser.add_argument("--agent", help="agent number to list (default: the stack's first)")
+    parser.add_argument(
+        "--agent",
+        help="the agent whose tester list shows the lookup mode (default: the first one the "
+        "pod lists); every declared agent is checked",
+    )
     parser.add_argument("--json", action="store_true", help="the same report as JSON")
     return parser
 
@@ -376,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = read_stack_config(args.stack, args.cwd)
+        stack = args.stack or selected_stack(args.cwd)
     except (RuntimeError, ValueError, subprocess.TimeoutExpired) as err:
         report = Report(args.stack)
         report.add(
@@ -386,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(PULUMI_CONFIG_PASSPHRASE or the stack's secrets provider).",
         )
     else:
-        report = diagnose(config.get, stack=args.stack, agent=args.agent or _first_agent(config))
+        fleet = check_fleet(config, args.cwd, stack) if stack else None
+        report = diagnose(config.get, stack=stack, agent=args.agent, fleet=fleet)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:

@@ -19,6 +19,7 @@ list up for the run; no tester is dropped on it.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from ._kaleyra.errors import (
 )
 from ._kaleyra.paging import TesterList
 from ._kaleyra.parsing import Registration
-from ._roster import Listing, Roster, Sighting
+from ._roster import Listing, ListRefused, Roster, Sighting
 
 __all__ = [
     "LOOKUP_KEY",
@@ -142,7 +143,10 @@ class TesterLookup:
         """The number's registration as the agent's list shows it (``None`` without a list)."""
         if not self.uses_list:
             return None
-        listing = self._listing(agent, label, fresh=fresh)
+        try:
+            listing = self._listing(agent, label, fresh=fresh)
+        except ListRefused as refused:
+            raise _refused_again(refused.error, agent, label) from None
         if listing is None:
             return None
         if listing.masked and self.mode == "list":
@@ -230,6 +234,10 @@ class TesterLookup:
             return "keep", None
         try:
             listing = self._listing(agent, label, fresh=False)
+        except ListRefused:
+            # The first look-up of this agent failed with the credentials' error, which
+            # fails the run: one error per agent, not one per tester; the rest stay as recorded.
+            return "keep", None
         except KaleyraError as err:
             # An error inside a success body is not a list: `list` fails on it, `auto` keeps
             # the state (as for any answer not understood), and neither drops a tester.
@@ -309,6 +317,15 @@ class TesterLookup:
                 f"{LOOKUP_KEY} to register-only to skip the list call, or check "
                 "kaleyra:listPath and kaleyra:listMethod."
             )
+
+
+def _refused_again(error: KaleyraError, agent: str, label: str) -> KaleyraError:
+    """The agent's refused list call, as the error of ``label``'s look-up (no second call)."""
+    again = copy.copy(error)
+    again.action = f"look up tester {label} in the tester list of agent {agent}"
+    again.why = f"{error.why} (the answer to this run's list call of agent {agent})"
+    again.args = (again._text(),)
+    return again
 
 
 class _GivenUp(Exception):

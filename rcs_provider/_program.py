@@ -10,11 +10,11 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import pulumi
 from pulumi.runtime.config import get_config
-from pulumi.runtime.settings import get_monitor
+from pulumi.runtime.settings import get_monitor, get_root_resource
 
 from ._checkpoints import skip_checkpoints_hint
 from ._components import declare_fleet
@@ -23,12 +23,12 @@ from ._config import (
     PHONEBOOK_NAME,
     AgentSpec,
     FleetConfigError,
-    parse_stack_testers,
-    stack_file_problems,
+    read_stack_testers,
+    stack_file_path,
 )
 from ._config_size import CONFIG_VAR, config_size_warning
 from ._kaleyra.settings import SANDBOX_POD
-from ._project import find_project_file, stack_config_dir, stack_file_name
+from ._provider_config import settings_problems
 from ._renames import PreviousTester, plan_aliases, read_previous_testers
 
 __all__ = ["declare_testers"]
@@ -52,18 +52,45 @@ class _ProgramConfigError(FleetConfigError, pulumi.RunError):
     """A :class:`FleetConfigError` that the engine prints as an error, without a traceback."""
 
 
+@overload
 def declare_testers(
-    config: pulumi.Config, *, stack_file: str | os.PathLike[str] | None = None
-) -> dict[str, pulumi.Output[list[dict[str, Any]]]]:
+    config: pulumi.Config,
+    *,
+    stack_file: str | os.PathLike[str] | None = None,
+    by_label: Literal[False] = False,
+) -> dict[str, pulumi.Output[list[dict[str, Any]]]]: ...
+
+
+@overload
+def declare_testers(
+    config: pulumi.Config,
+    *,
+    stack_file: str | os.PathLike[str] | None = None,
+    by_label: Literal[True],
+) -> dict[str, dict[str, dict[str, Any]]]: ...
+
+
+def declare_testers(
+    config: pulumi.Config,
+    *,
+    stack_file: str | os.PathLike[str] | None = None,
+    by_label: bool = False,
+) -> dict[str, Any]:
     """Declare every agent and tester of ``<namespace>:agents`` (``config.name`` is the
     namespace), with its phonebook ``<namespace>:testers``: one :class:`AgentTesters` component
     per agent, one :class:`RcsTester` per tester.
 
-    Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export.
+    Returns ``{agent: [{label, phone (masked), registration_id, status}, ...]}`` to export;
+    with ``by_label=True``, ``{agent: {label: {phone, registration_id, status}}}``, each
+    value an output of its own, so that a preview shows a removed tester as one removal.
+    ``registration_id`` and ``status`` are ``None`` for a tester the run did not create (a
+    ``pulumi refresh --run-program`` creates nothing).
+
     Raises :class:`FleetConfigError` (a ``pulumi.RunError`` too) listing every problem by its
-    path before anything is declared. ``stack_file`` is the stack's config file, read for
-    what only its text shows (unquoted numbers YAML changed, phones and the api-key written in
-    clear); by default ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
+    path before anything is declared, the ``kaleyra:`` settings' problems among them.
+    ``stack_file`` is the stack's config file, read for what only its text shows (unquoted
+    numbers YAML changed, phones and the api-key written in clear); by default
+    ``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``.
 
     The stack's last deployment is read once per program run (the engine's
     ``readStackResourceOutputs``), so that a label rename updates the tester in place with no
@@ -77,7 +104,7 @@ def declare_testers(
         os.environ.get(CONFIG_VAR), source=source, phonebook_key=phonebook_key
     )
     if size_warning:
-        pulumi.log.warn(size_warning)
+        _warn(size_warning)
     decoded: dict[str, Any] = {}
     for name in (key, phonebook_key):
         raw = get_config(name)  # decrypted; phones become secrets in RcsTester
@@ -89,35 +116,45 @@ def declare_testers(
                 source, [f"{short}: is not valid YAML/JSON: {err.msg}"]
             ) from None
 
-    text_problems, clear_warning = stack_file_problems(
-        path,
-        key,
-        decoded[key],
-        decoded[phonebook_key],
-        outside_sandbox=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,
-        allow_clear_phones=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
-    )
+    settings = settings_problems(get_config)
+    # A preview makes no Kaleyra call, so a pipeline previews pull requests without the key;
+    # `pulumi up` (and a refresh, which lists) cannot go far without it.
+    key_problem = [] if pulumi.runtime.is_dry_run() else [settings.missing_api_key or ""]
     try:
-        testers = parse_stack_testers(
+        testers = read_stack_testers(
             decoded[key],
             decoded[phonebook_key],
+            stack_file=path,
             source=source,
             key=key,
-            extra_problems=text_problems,
+            outside_sandbox=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,
+            allow_clear_phones=bool(config.get_bool(ALLOW_CLEAR_PHONES_KEY)),
+            # What the provider would refuse later, listed with the rest at once.
+            extra_problems=[*settings.problems, *filter(None, key_problem)],
         )
     except FleetConfigError as err:
         raise _ProgramConfigError(err.source, err.problems) from None
     run = _this_run()
     _claim_agents(run, testers.agents, key, source)
-    for warning in [clear_warning, *testers.warnings]:
-        if warning:
-            pulumi.log.warn(f"{source}: {warning}")
+    if settings.missing_api_key and pulumi.runtime.is_dry_run():
+        _warn(f"{settings.missing_api_key}: `pulumi up` needs it (a preview does not)")
+    for warning in testers.warnings:
+        _warn(f"{source}: {warning}")
     hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in testers.agents), os.environ)
     if hint and pulumi.runtime.is_dry_run():
-        pulumi.log.info(hint)
+        pulumi.log.info(hint, resource=get_root_resource())
     if run.previous is None:
         run.previous = read_previous_testers(_this_stack_names())
-    return declare_fleet(testers.agents, plan_aliases(run.previous, testers.agents))
+    aliases = plan_aliases(run.previous, testers.agents)
+    return declare_fleet(testers.agents, aliases, by_label=by_label)
+
+
+def _warn(message: str) -> None:
+    """A warning about the stack's config, shown at the stack. Logged with the stack as its
+    resource, the engine prints it once it has shown the stack's own step: a log then shows
+    it once where it happens and once under Diagnostics (logged with no resource, it can
+    arrive first and be printed a second time when the stack's row changes)."""
+    pulumi.log.warn(message, resource=get_root_resource())
 
 
 def _this_run() -> _ProgramRun:
@@ -158,9 +195,4 @@ def _this_stack_names() -> list[str]:
 
 def _default_stack_file() -> Path:
     """``<stackConfigDir>/Pulumi.<stack>.yaml`` of the project the program runs in."""
-    stack = stack_file_name(pulumi.get_stack())
-    cwd = Path.cwd()
-    project_file = find_project_file(cwd)
-    if project_file is None:
-        return Path(stack)
-    return Path(os.path.relpath(stack_config_dir(project_file) / stack, cwd))
+    return stack_file_path(Path.cwd(), pulumi.get_stack())

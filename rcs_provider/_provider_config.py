@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._domain import DAILY_INVITATION_LIMIT
 from ._kaleyra.errors import ConfigurationError
@@ -21,10 +21,12 @@ __all__ = [
     "BUDGET_KEY",
     "DEFAULT_CREDENTIAL_SOURCES",
     "DEFAULT_NEW_TESTER_BUDGET",
+    "SettingsCheck",
     "config_fix",
     "credential_sources",
     "new_tester_budget_from_config",
     "settings_from_config",
+    "settings_problems",
 ]
 
 #: A preview warns when one change adds more new testers than this to one agent.
@@ -74,14 +76,41 @@ def settings_from_config(
     try:
         return settings_from_values(get, environ)
     except ConfigurationError as err:
-        lines = [
-            f"{key}: {message}; set it with {config_fix(key)}" for key, message in err.problems
-        ]
         raise ConfigurationError(
-            "Unable to configure the Kaleyra provider:\n  - " + "\n  - ".join(lines),
+            "Unable to configure the Kaleyra provider:\n  - " + "\n  - ".join(_lines(err)),
             key=err.key,
             problems=err.problems,
         ) from None
+
+
+class SettingsCheck(NamedTuple):
+    """:func:`settings_problems`' answer: ``problems`` stop any run; ``missing_api_key`` (the
+    line naming the fix) stops a run that calls Kaleyra (``pulumi up``), not a preview."""
+
+    problems: list[str]
+    missing_api_key: str | None
+
+
+def settings_problems(get: ConfigGetter, environ: Mapping[str, str] | None = None) -> SettingsCheck:
+    """Every problem of the ``kaleyra:`` settings, each with its command, for a program to list
+    beside its own problems; a missing api-key apart, since only calls to Kaleyra need it (a
+    preview makes none)."""
+    try:
+        settings_from_values(get, environ)
+    except ConfigurationError as err:
+        missing_key = (CONFIG_KEYS["api_key"], "is not set")
+        rest = [problem for problem in err.problems if problem != missing_key]
+        key_line = _line(*missing_key) if missing_key in err.problems else None
+        return SettingsCheck([_line(*problem) for problem in rest], key_line)
+    return SettingsCheck([], None)
+
+
+def _line(key: str, message: str) -> str:
+    return f"{key}: {message}; set it with {config_fix(key)}"
+
+
+def _lines(err: ConfigurationError) -> list[str]:
+    return [_line(key, message) for key, message in err.problems]
 
 
 #: Where the account SID and the api-key are read from when both are in the stack config.

@@ -12,9 +12,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._kaleyra.errors import AuthenticationError
 from ._kaleyra.paging import TesterList
 
-__all__ = ["PROCESS_ROSTER", "Listing", "Roster", "Sighting"]
+__all__ = ["PROCESS_ROSTER", "ListRefused", "Listing", "Roster", "Sighting"]
 
 Lister = Callable[[str], TesterList]
 
@@ -48,6 +49,16 @@ def _listing(tester_list: TesterList) -> Listing:
     return Listing(sightings, gaps, tester_list.masked)
 
 
+class ListRefused(Exception):
+    """The agent's list call was refused earlier in this run (credentials: 401/403), and
+    that error was raised there; ``error`` is it. Not asked again: the answer cannot change
+    before the stack config does."""
+
+    def __init__(self, error: AuthenticationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class Roster:
     """Thread-safe, per-process cache of the testers of each agent."""
 
@@ -59,6 +70,7 @@ class Roster:
         self._list_given_up: str | None = None
         self._claimed: dict[tuple[str, str], str] = {}
         self._new: dict[str, set[str]] = {}
+        self._refused: dict[str, AuthenticationError] = {}
 
     def _agent_lock(self, agent_no: str) -> threading.Lock:
         with self._lock:
@@ -73,11 +85,20 @@ class Roster:
         return self.testers(agent_no, lister, fresh=fresh).sightings.get(phoneno)
 
     def testers(self, agent_no: str, lister: Lister, *, fresh: bool = False) -> Listing:
-        """All known testers of ``agent_no`` by number (see :meth:`lookup`)."""
+        """All known testers of ``agent_no`` by number (see :meth:`lookup`). Once the list
+        call refused the credentials, later callers get :class:`ListRefused` without a call."""
         with self._agent_lock(agent_no):
+            refused = self._refused.get(agent_no)
+            if refused is not None:
+                raise ListRefused(refused)
             known = None if fresh else self._testers.get(agent_no)
             if known is None:
-                known = _listing(lister(agent_no))
+                try:
+                    known = _listing(lister(agent_no))
+                except AuthenticationError as err:
+                    with self._lock:
+                        self._refused[agent_no] = err
+                    raise
                 with self._lock:
                     self._testers[agent_no] = known
             return Listing(dict(known.sightings), known.gaps, known.masked)

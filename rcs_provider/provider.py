@@ -32,6 +32,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
+from . import _engine_log as engine_log
 from ._domain import (
     DAILY_INVITATION_LIMIT,
     mask_phone,
@@ -113,8 +114,8 @@ def shown_as_sentence(err: Exception) -> Exception:
 
 
 def _warn(message: str) -> None:
-    """Show a warning in the engine's output (the provider's stderr is shown to the user)."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+    """Show a warning in the engine's output, counted as a warning (see :mod:`._engine_log`)."""
+    engine_log.warn(message)
 
 
 class TesterProvider(ResourceProvider):

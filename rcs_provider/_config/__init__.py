@@ -12,6 +12,7 @@ from .model import (
     parse_fleet,
 )
 from .phonebook import PHONEBOOK_NAME, StackTesters, parse_stack_testers
+from .stack import read_stack_testers, stack_file_path
 from .stackfile import (
     clear_api_key_problems,
     clear_phone_paths,
@@ -36,6 +37,8 @@ __all__ = [
     "parse_stack_testers",
     "phonebook_clear_phones",
     "phonebook_yaml_number_problems",
+    "read_stack_testers",
+    "stack_file_path",
     "stack_file_problems",
     "yaml_number_problems",
 ]

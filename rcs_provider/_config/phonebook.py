@@ -230,9 +230,11 @@ def resolve_references(
                 resolved.append(REPORTED_ENTRY)
         agents.append({**agent, "testers": resolved})
     referenced = set(references.values())
+    namespace = phonebook_key.split(":", 1)[0]
     warnings += [
         f"{phonebook_path(label)}: referenced by no agent: add `- {label}` to the testers of "
-        "the agents this person tests, or remove the entry"
+        "the agents this person tests, or remove the entry with "
+        f"`pulumi config rm --path '{namespace}:{phonebook_path(label)}'`"
         for label in people
         if label not in referenced
     ]

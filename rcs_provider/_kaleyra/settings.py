@@ -88,6 +88,9 @@ _NUMBERS: Final[dict[str, type[int] | type[float]]] = {
     "max_response_bytes": int,
 }
 _HEADER_SAFE = re.compile(r"[!-~]+")  # printable ASCII, no spaces: safe as a header value
+#: A value still to be replaced, as the shipped stack files and the docs write them
+#: (``REPLACE-WITH-ACCOUNT-SID``, ``<account SID>``).
+_PLACEHOLDER = re.compile(r"^REPLACE-WITH|^<.*>$", re.IGNORECASE)
 
 Problem = tuple[str, str]  # (config key, what is wrong)
 
@@ -138,8 +141,12 @@ def _problems(s: ClientSettings) -> list[Problem]:
 
     if not isinstance(s.sid, str) or not s.sid.strip():
         bad("sid", "is not set")
+    elif _PLACEHOLDER.search(s.sid):
+        bad("sid", f"is the placeholder {s.sid[:40]!r}, not an account SID")
     if not isinstance(s.api_key, str) or not s.api_key:
         bad("api_key", "is not set")
+    elif _PLACEHOLDER.search(s.api_key):
+        bad("api_key", "is a placeholder, not an api-key")
     elif not _HEADER_SAFE.fullmatch(s.api_key):
         bad("api_key", "contains spaces or characters that cannot be sent in a header")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -39,8 +40,19 @@ def build_review(project_dir: Path, *, base_ref: str | None, decrypt: bool = Fal
         check_stack(review, head)
         stacks.append(review)
     return Review(
-        base=sources.base.ref, base_commit=sources.base.commit, stacks=stacks, decrypted=decrypt
+        base=sources.base.ref,
+        base_commit=sources.base.commit,
+        stacks=stacks,
+        decrypted=decrypt,
+        base_committed=sources.base.committed,
+        base_local_ahead=sources.base.local_ahead,
+        reviewed_at=_now(),
     )
+
+
+def _now() -> datetime:
+    """When the review runs, for the base's age (a function, so tests can fix it)."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 __all__ = ["DEFAULT_BASES", "Base", "ReviewUsageError", "StackSources", "read_sources"]
@@ -23,10 +24,15 @@ class ReviewUsageError(Exception):
 
 @dataclass(frozen=True)
 class Base:
-    """The commit compared against: ``ref`` as the user knows it, ``commit`` its merge-base."""
+    """The commit compared against: ``ref`` as the user knows it, ``commit`` its merge-base,
+    ``committed`` that commit's date; ``local_ahead`` is a local branch of the same name as
+    a remote-tracking ``ref`` (``main`` for ``origin/main``) and how many commits it has that
+    ``ref`` has not, when it has any (those would show as changes of the work tree)."""
 
     ref: str
     commit: str
+    committed: datetime | None = None
+    local_ahead: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,8 @@ def _resolve_base(project_dir: Path, base_ref: str | None) -> Base:
                 f"Unable to review tester changes: {ref!r} and HEAD share no history. "
                 "Pass a --base REF that HEAD was branched from."
             )
-        return Base(ref, merge_base.stdout.strip())
+        base = merge_base.stdout.strip()
+        return Base(ref, base, _committed(project_dir, base), _local_ahead(project_dir, ref))
     if base_ref is not None:
         raise ReviewUsageError(
             f"Unable to review tester changes: unknown git ref {base_ref!r}. Pass a branch, "
@@ -112,6 +119,33 @@ def _resolve_base(project_dir: Path, base_ref: str | None) -> Base:
         "Unable to review tester changes: neither origin/main nor main exists here. "
         "Pass the base with --base REF (e.g. --base origin/develop)."
     )
+
+
+def _committed(project_dir: Path, commit: str) -> datetime | None:
+    shown = _git(project_dir, "show", "-s", "--format=%cI", commit)
+    try:
+        return datetime.fromisoformat(shown.stdout.strip())
+    except ValueError:
+        return None
+
+
+def _local_ahead(project_dir: Path, ref: str) -> tuple[str, int] | None:
+    """The local branch named like the remote-tracking ``ref`` and its commits not in ``ref``,
+    or None (``ref`` is not a remote-tracking branch, no such local branch, or not ahead)."""
+    # ``ref`` resolved to a commit already, so it is no option (see _commit).
+    full = _git(project_dir, "rev-parse", "--symbolic-full-name", ref)
+    name = full.stdout.strip()
+    if full.returncode != 0 or not name.startswith("refs/remotes/"):
+        return None
+    tracked = name.removeprefix("refs/remotes/")
+    remotes = sorted(_git(project_dir, "remote").stdout.split(), key=len, reverse=True)
+    remote = next((r for r in remotes if tracked.startswith(f"{r}/")), tracked.split("/")[0])
+    branch = tracked.removeprefix(f"{remote}/")
+    if not branch or _commit(project_dir, f"refs/heads/{branch}") is None:
+        return None
+    counted = _git(project_dir, "rev-list", "--count", f"{name}..refs/heads/{branch}")
+    ahead = int(counted.stdout.strip()) if counted.returncode == 0 else 0
+    return (branch, ahead) if ahead > 0 else None
 
 
 def _stack_files_at(project_dir: Path, commit: str) -> dict[str, str]:

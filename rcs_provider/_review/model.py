@@ -11,6 +11,7 @@ of every agent that refers to the person, each saying where it comes from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from . import rules
@@ -51,6 +52,8 @@ class Status(StrEnum):
 
 
 _ORDER = list(ChangeKind)
+#: Changes that register a number at an agent (an invitation, when the number is valid).
+_REGISTERING = (ChangeKind.ADDED, ChangeKind.PHONE_CHANGED, ChangeKind.MOVED)
 
 
 @dataclass(frozen=True)
@@ -71,14 +74,23 @@ class Change:
     allow_non_mobile: bool = False
 
     @property
+    def fails(self) -> bool:
+        """Whether preview refuses it (listed among the problems): the phone it would register
+        is invalid, so deploying it fails and registers nothing."""
+        return self.phone == INVALID and self.kind in _REGISTERING
+
+    @property
     def invites(self) -> bool:
         """Whether ``pulumi up`` sends a new invitation for it."""
-        return self.kind in (ChangeKind.ADDED, ChangeKind.PHONE_CHANGED, ChangeKind.MOVED)
+        return self.kind in _REGISTERING and not self.fails
 
     @property
     def action(self) -> str | None:
         """What a person must do by hand (Kaleyra has no API to remove a tester), if anything.
-        An invalid number was never registered, so it leaves nothing to remove."""
+        An invalid number was never registered, so it leaves nothing to remove; a change that
+        fails changes nothing at Kaleyra."""
+        if self.fails:
+            return None
         if self.kind is ChangeKind.REMOVED and self.phone != INVALID:
             return f"remove {self.label} ({self.phone}) from agent {self.agent} {CONSOLE}"
         if self.kind is ChangeKind.PHONE_CHANGED and self.from_phone != INVALID:
@@ -100,18 +112,29 @@ class Change:
         return self._effect() + flag
 
     def _effect(self) -> str:
-        if self.kind is ChangeKind.ADDED:
-            return "added: invitation sent"
+        if self.kind in _REGISTERING:
+            outcome = (
+                "will fail, its phone is invalid (see the problems)"
+                if self.fails
+                else "invitation sent"
+            )
+            return f"{self._registering_change()}: {outcome}"
+        return self._other_effect()
+
+    def _registering_change(self) -> str:
+        if self.kind is ChangeKind.PHONE_CHANGED:
+            where = f" in the phonebook ({self.from_phonebook})" if self.from_phonebook else ""
+            return f"phone changed{where} from {self.from_phone}"
+        if self.kind is ChangeKind.MOVED:
+            renamed = f" (was {self.from_label})" if self.from_label else ""
+            return f"moved from agent {self.from_agent}{renamed}"
+        return "added"
+
+    def _other_effect(self) -> str:
         if self.kind is ChangeKind.REMOVED:
             return "removed"
         if self.kind is ChangeKind.RENAMED:
             return f"renamed from {self.from_label}: no invitation"
-        if self.kind is ChangeKind.PHONE_CHANGED:
-            where = f" in the phonebook ({self.from_phonebook})" if self.from_phonebook else ""
-            return f"phone changed{where} from {self.from_phone}: invitation sent"
-        if self.kind is ChangeKind.MOVED:
-            renamed = f" (was {self.from_label})" if self.from_label else ""
-            return f"moved from agent {self.from_agent}{renamed}: invitation sent"
         if self.kind is ChangeKind.ALLOW_NON_MOBILE_CHANGED:
             if self.allow_non_mobile:
                 return f"{rules.ALLOW_NON_MOBILE_KEY} set: no effect on the registration"
@@ -162,6 +185,35 @@ class Review:
     base_commit: str
     stacks: list[StackReview]
     decrypted: bool = False
+    #: The base commit's date, and when the review ran (the base's age is the difference).
+    base_committed: datetime | None = None
+    reviewed_at: datetime | None = None
+    #: A local branch named like a remote-tracking base, and its commits the base lacks.
+    base_local_ahead: tuple[str, int] | None = None
+
+    @property
+    def base_age(self) -> str | None:
+        """``committed 2026-01-01, 3 days ago``, or None when the date is unknown."""
+        if self.base_committed is None:
+            return None
+        text = f"committed {self.base_committed.date().isoformat()}"
+        if self.reviewed_at is None:
+            return text
+        days = max(0, (self.reviewed_at - self.base_committed).days)
+        ago = "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
+        return f"{text}, {ago}"
+
+    @property
+    def base_warnings(self) -> list[str]:
+        """What may make the base compared with not the one meant."""
+        if self.base_local_ahead is None:
+            return []
+        branch, ahead = self.base_local_ahead
+        return [
+            f"your local branch {branch} has {ahead} commit(s) that {self.base} (the base "
+            f"compared with) has not: changes made on {branch} and not pushed show here as "
+            f"changes of the work tree. Push {branch}, or review with --base {branch}."
+        ]
 
     @property
     def has_problems(self) -> bool:

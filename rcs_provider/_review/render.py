@@ -34,12 +34,17 @@ def render(review: Review, output_format: str) -> str:
     return FORMATS[output_format](review)
 
 
+def _age(review: Review) -> str:
+    return f", {review.base_age}" if review.base_age else ""
+
+
 def _compared(review: Review) -> str:
-    return f"{review.base} ({review.base_commit[:12]})"
+    return f"{review.base} ({review.base_commit[:12]}{_age(review)})"
 
 
 def _nothing(review: Review) -> str:
-    return f"No tester changes between {_compared(review)} and the work tree.\n"
+    warnings = "".join(f"warning: {w}\n" for w in review.base_warnings)
+    return f"No tester changes between {_compared(review)} and the work tree.\n{warnings}"
 
 
 def _notes(review: Review) -> list[str]:
@@ -73,8 +78,11 @@ def to_markdown(review: Review) -> str:
     lines = [
         "### RCS tester changes",
         "",
-        f"Compared with `{_cell(review.base)}` (`{review.base_commit[:12]}`). {_summary(review)}",
+        f"Compared with `{_cell(review.base)}` (`{review.base_commit[:12]}`{_age(review)}). "
+        + _summary(review),
     ]
+    for warning in review.base_warnings:
+        lines += ["", f"**Warning:** {_line(warning)}"]
     for stack in _shown_stacks(review):
         status = _STACK_STATUS[stack.status]
         pod = f", pod `{_cell(stack.pod)}`" if stack.pod else ""
@@ -129,6 +137,7 @@ def to_text(review: Review) -> str:
     if review.is_quiet:
         return _nothing(review)
     lines = [f"RCS tester changes against {_compared(review)}", _summary(review)]
+    lines += [f"warning: {w}" for w in review.base_warnings]
     for stack in _shown_stacks(review):
         status = _STACK_STATUS[stack.status]
         pod = f", pod {stack.pod}" if stack.pod else ""
@@ -161,6 +170,10 @@ def to_json_data(review: Review) -> dict[str, Any]:
         "version": JSON_SHAPE_VERSION,
         "base": review.base,
         "base_commit": review.base_commit,
+        "base_committed": None
+        if review.base_committed is None
+        else review.base_committed.isoformat(),
+        "base_warnings": review.base_warnings,
         "decrypted": review.decrypted,
         "has_changes": review.has_tester_changes,
         "stacks": [_stack_data(stack) for stack in review.stacks],
@@ -209,6 +222,8 @@ def _change_data(change: Change) -> dict[str, Any]:
     if change.allow_non_mobile:
         data["allow_non_mobile"] = True
     data["invitation"] = change.invites
+    if change.fails:
+        data["will_fail"] = True
     if change.action is not None:
         data["action"] = change.action
     return data

@@ -62,11 +62,11 @@ class FaultGate:
         injector = self.state.faults
         settings = injector.settings
         stats = self.state.stats
-        request_body = b""
-        app_receive = receive
-        if settings.echo_request_in_errors:
-            request_body = await read_body(receive)
-            app_receive = replay_receive(request_body, receive)
+        # The whole request is read before any delay, as a real server has it once the client
+        # sent it: a request received in full is processed even if its client goes away
+        # during the delay (a client killed while waiting for its answer).
+        request_body = await read_body(receive)
+        app_receive = replay_receive(request_body, receive)
         delay = injector.delay_seconds()
         if delay > 0:
             stats.delayed_calls += 1  # counted as decided: tests read delays, not clocks

@@ -47,9 +47,10 @@ def test_a_401_with_the_key_from_the_environment_names_the_variable(
     assert "a-revoked-key" not in failed.output
 
 
-def test_the_shipped_prod_file_names_its_placeholder_once_with_the_command(
+def test_the_shipped_prod_file_names_its_placeholders_once_each_with_the_command(
     project: Project, sandbox: Any
 ) -> None:
+    """The SID placeholder, the api-key not set yet and the phone placeholder, all at once."""
     shutil.copy(REPO / "stacks" / "Pulumi.prod.yaml", project.root / "stacks")
     project.pulumi("stack", "init", "prod", "--secrets-provider", "passphrase").ok()
     prod = Stack(project, "prod")
@@ -58,6 +59,20 @@ def test_the_shipped_prod_file_names_its_placeholder_once_with_the_command(
     previewed = prod.preview()
 
     assert previewed.returncode != 0
+    assert "3 problem(s); nothing was registered" in previewed.output
+    settings = re.findall(r"stacks/Pulumi\.prod\.yaml: (kaleyra:\w+): (.*)", previewed.output)
+    assert settings == [
+        (
+            "kaleyra:sid",
+            "is the placeholder 'REPLACE-WITH-ACCOUNT-SID', not an account SID; set it with "
+            "`pulumi config set kaleyra:sid <account SID>` (or export KALEYRA_SID)",
+        ),
+        (
+            "kaleyra:apiKey",
+            "is not set; set it with `pulumi config set --secret kaleyra:apiKey <key>` (or "
+            "export KALEYRA_API_KEY)",
+        ),
+    ]
     problems = re.findall(r"stacks/Pulumi\.prod\.yaml: (agents\S+): (.*)", previewed.output)
     assert problems == [
         (

@@ -1,22 +1,50 @@
 """rcs-testers used as a library from someone else's Pulumi program (examples/existing-program):
 a project of another name declares two testers directly with RcsTester and a small fleet from
-its own config namespace, beside a component of its own. Real engine, sandbox on loopback."""
+its own config namespace, beside a component of its own. Real engine, and the sandbox started
+with the flags of the example's README (on a free port of loopback)."""
 
 from __future__ import annotations
 
+import re
+import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rcs_provider.sandbox import SandboxProcess
+from rcs_provider.sandbox import SandboxProcess, running_sandbox
+from rcs_provider.sandbox.cli import build_parser
 from support.pulumi_cli import REPO, Project, Stack
 
 EXAMPLE = REPO / "examples" / "existing-program"
+#: Where a test's sandbox differs from the README's: any free port, a database of its own.
+PLACE = {"host", "port", "db"}
+
+
+def readme_sandbox_options() -> dict[str, Any]:
+    """The flags of the example README's `make sandbox ARGS='...' &` line, as the harness's
+    options (those that differ from the sandbox's defaults, its place aside)."""
+    lines = (EXAMPLE / "README.md").read_text(encoding="utf-8").splitlines()
+    [line] = [line for line in lines if line.startswith("make sandbox")]
+    match = re.fullmatch(r"make sandbox(?: ARGS='([^']*)')? &\s*(#.*)?", line)
+    assert match, f"the README starts the sandbox in an unexpected way: {line}"
+    given = vars(build_parser().parse_args(shlex.split(match.group(1) or "")))
+    defaults = vars(build_parser().parse_args([]))
+    return {k: v for k, v in given.items() if v != defaults[k] and k not in PLACE}
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """The sandbox as the example's README starts it (on a free port)."""
+    db = tmp_path_factory.mktemp("example-sandbox") / "kaleyra.db"
+    with running_sandbox(db=str(db), **readme_sandbox_options()) as started:
+        yield started
 
 
 @pytest.fixture
 def example(tmp_path: Path, engine_env: dict[str, str], sandbox: SandboxProcess) -> Stack:
+    sandbox.reset()
     """The example's own `dev` stack file, pointed at this test's sandbox."""
     project = Project.copy_of(EXAMPLE, tmp_path / "platform-infra", engine_env)
     project.pulumi("stack", "init", "dev", "--secrets-provider", "passphrase").ok()

@@ -2,7 +2,8 @@
 old commit (a git worktree of it, first on PYTHONPATH for the program and the provider), then
 driven with this code. Every tester's state names its provider by reference
 (``rcs_provider.provider.TesterProvider``), so what must hold is: preview and refresh see no
-change and send nothing, a label rename sends nothing and warns of nothing, and removing a
+resource change and send nothing (the stack output ``agents`` changes shape once, from a list
+per agent to a map by label), a label rename sends nothing and warns of nothing, and removing a
 tester warns about exactly that tester. Testers nothing happens to keep their old outputs
 (outputs this code no longer writes included): no churn, only the renamed one is rewritten."""
 
@@ -74,7 +75,8 @@ def plain_outputs(stack: Stack) -> dict[str, dict[str, Any]]:
 
 
 def warnings(output: str) -> list[str]:
-    return [line for line in output.splitlines() if "warning" in line.lower()]
+    """The lines showing a warning (not the summary's count of them)."""
+    return [line for line in output.splitlines() if "warning:" in line.lower()]
 
 
 def test_state_written_by_the_old_code_works_with_the_new(
@@ -97,8 +99,14 @@ def test_state_written_by_the_old_code_works_with_the_new(
     assert which_provider_module(project).startswith(str(REPO / "rcs_provider"))
     before = sandbox.stats()
 
+    # The first preview shows the stack output's new shape (a map by label instead of a
+    # list) and no resource change; --expect-no-changes counts resource changes only.
     preview = stack.preview("--expect-no-changes").ok()
     assert warnings(preview.output) == []
+    assert not re.search(r"to (create|update|delete|replace)", preview.output), preview.output
+    assert re.search(r"^\s+- 48900: \[$", preview.output, re.M), preview.output
+    assert re.search(r"^\s+\+ 48900: \{$", preview.output, re.M), preview.output
+    assert re.search(r"^\s+\+ qa-alice: \{$", preview.output, re.M), preview.output
     assert sandbox.stats()["register_calls"] == before["register_calls"]
     assert sandbox.stats()["list_calls"] == before["list_calls"], "a preview lists nothing"
 
@@ -106,7 +114,9 @@ def test_state_written_by_the_old_code_works_with_the_new(
     assert warnings(refresh.output) == []
     assert sandbox.stats()["register_calls"] == before["register_calls"]
     assert sandbox.stats()["list_calls"] - before["list_calls"] == 2, "one list per agent"
-    stack.preview("--expect-no-changes").ok()
+    assert sorted(stack.outputs()["agents"]["48900"]) == ["qa-alice", "qa-bob", "qa-chen"]
+    again = stack.preview("--expect-no-changes").ok()
+    assert "Outputs:" not in again.output, "the output's new shape is recorded"
 
     renamed = {**LAYOUT, "48900": [("qa-alice", 1), ("qa-robert", 2), ("qa-chen", 3)]}
     stack.set_agents(agents_block(renamed))

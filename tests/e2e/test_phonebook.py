@@ -6,6 +6,8 @@ nor when they move back; with zero API calls. The same holds for the demo's own 
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,35 @@ def test_a_demo_state_written_by_the_inline_dev_file_sees_no_change(
     second = stack.run("up", "--yes", "--expect-no-changes").ok()
     assert "8 unchanged" in second.output
     assert api_calls(sandbox) == calls
+
+
+def test_a_person_no_agent_lists_is_warned_once_per_run_with_the_command_that_removes_them(
+    stack: Stack, sandbox: Any
+) -> None:
+    """A log shows each warning twice per run, once where it happens and once under
+    Diagnostics, and the summary counts it as a warning (the provider's removal warning too).
+    The phonebook's warning names the exact command; once run, nothing is warned."""
+    set_phonebook_form(stack)
+    stack.up().ok()
+    stack.run("config", "rm", "--path", "rcs-testers:agents[1].testers[1]").ok()  # qa-dana
+
+    removal = stack.up().ok()
+
+    lines = removal.output.splitlines()
+    unreferenced = [line for line in lines if "testers.qa-dana: referenced by no agent" in line]
+    removed = [line for line in lines if "tester qa-dana of agent 20700 (91980XXXXX04)" in line]
+    assert len(unreferenced) == 2, removal.output
+    assert len(removed) == 2, removal.output
+    assert re.search(r"pulumi:pulumi:Stack \S+\s+2 warnings$", removal.output, re.M), removal.output
+    assert "message" not in removal.output
+    found = {m.group(1) for line in unreferenced if (m := REMOVE_ENTRY.search(line))}
+    assert found == {"config rm --path 'rcs-testers:testers.qa-dana'"}
+
+    stack.run(*shlex.split(found.pop())).ok()
+    after = stack.preview("--expect-no-changes").ok()
+    assert "warning" not in after.output, after.output
+    assert api_calls(sandbox)[0] == 5, "no register call after the first up"
+
+
+#: The command a phonebook warning names for removing a person.
+REMOVE_ENTRY = re.compile(r"remove the entry with `pulumi (config rm --path '[^']+')`")

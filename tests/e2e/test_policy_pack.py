@@ -74,13 +74,24 @@ def test_demo_stack_passes_the_pack(
     project.pulumi("stack", "init", "dev", "--secrets-provider", "passphrase").ok()
     stack = Stack(project, "dev")
 
-    preview = stack.preview(*with_policy(pack)).ok()
+    shipped = str(pack / "config" / "dev.json")  # the dev stack's own pack config
+    preview = stack.preview(*with_policy(pack, "--policy-pack-config", shipped)).ok()
     assert "Loading policy packs...: done" in preview.output
     assert "+ 8 to create" in preview.output  # the stack, 2 agents, 5 testers
     assert "✅ rcs-testers-guardrails" in preview.output
     assert "[mandatory]" not in preview.output and "[advisory]" not in preview.output
 
-    stack.run("up", "--yes", *with_policy(pack)).ok()
+    # The other shipped configs load (the engine checks them against the pack's schema) and
+    # refuse the dev stack's agents, which are not theirs.
+    for other, approved in (("staging", "48900"), ("prod", "61200")):
+        config = str(pack / "config" / f"{other}.json")
+        refused = stack.preview(*with_policy(pack, "--policy-pack-config", config))
+        assert refused.returncode != 0, refused.output
+        assert "[mandatory]  rcs-allowed-agents" in refused.output, refused.output
+        assert f"is not an approved agent ({approved})" in refused.output
+        assert "Invalid type" not in refused.output and "Unable to read" not in refused.output
+
+    stack.run("up", "--yes", *with_policy(pack, "--policy-pack-config", shipped)).ok()
     assert len(sandbox.registrations()) == 5
 
 

@@ -29,9 +29,9 @@ def output_ids(stack: Stack) -> dict[tuple[str, str], str]:
     """(agent, label) -> registration id from the stack outputs."""
     agents = stack.outputs()["agents"]
     return {
-        (agent, row["label"]): row["registration_id"]
+        (agent, label): row["registration_id"]
         for agent, rows in agents.items()
-        for row in rows
+        for label, row in rows.items()
     }
 
 
@@ -45,9 +45,10 @@ def test_up_registers_exactly_the_configured_testers(stack: Stack, sandbox: Any)
     by_label = {(a, label): ids[(a, phone(n))] for a, ts in BASE.items() for label, n in ts}
     assert output_ids(stack) == by_label
     rows = stack.outputs()["agents"]["48900"]
-    assert [r["label"] for r in rows] == ["qa-alice", "qa-bob", "qa-chen"]
-    assert rows[0]["phone"] == "91980XXXXX01"
-    assert {r["status"] for r in rows} <= {"Unverified", "Pending", "Approved"}
+    assert list(rows) == ["qa-alice", "qa-bob", "qa-chen"]
+    assert rows["qa-alice"]["phone"] == "91980XXXXX01"
+    assert set(rows["qa-alice"]) == {"phone", "registration_id", "status"}
+    assert {r["status"] for r in rows.values()} <= {"Unverified", "Pending", "Approved"}
 
 
 def test_second_up_and_preview_change_nothing(stack: Stack, sandbox: Any) -> None:
@@ -163,8 +164,7 @@ def test_refresh_follows_the_sandbox(stack: Stack, sandbox: Any) -> None:
     stack.up().ok()
     assert sandbox.stats()["register_calls"] == registers_before + 1
     assert ("48900", phone(3)) in registered(sandbox)
-    dana = [r for r in stack.outputs()["agents"]["20700"] if r["label"] == "qa-dana"]
-    assert dana[0]["status"] == "Declined"
+    assert stack.outputs()["agents"]["20700"]["qa-dana"]["status"] == "Declined"
 
 
 def test_refresh_with_run_program_reads_the_stack_files_current_api_key(

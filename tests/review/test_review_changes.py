@@ -287,3 +287,26 @@ def test_an_invalid_old_number_leaves_nothing_to_remove(tmp_path: Path) -> None:
         ("phone_changed", "qa-a", "invalid"),
     ]
     assert data["actions"] == []
+
+
+def test_a_tester_whose_phone_is_invalid_is_said_to_fail_not_invited(repo: StackRepo) -> None:
+    """Preview refuses the stack, so nothing is sent: the row says so, and counts no
+    invitation; a phone changed to an invalid one leaves the old number in place."""
+    testers = [
+        {"label": "qa-alice", "phone": "+44 7700 900456"},  # was formatted(1)
+        BASE_AGENTS[0]["testers"][1],
+        {"label": "qa-eve", "phone": "+44 7700 900456"},
+    ]
+    changes = changed(repo, with_testers("48900", testers))
+    assert [(c["kind"], c["label"], c["invitation"], c.get("will_fail")) for c in changes] == [
+        ("added", "qa-eve", False, True),
+        ("phone_changed", "qa-alice", False, True),
+    ]
+    assert all("action" not in c for c in changes)
+    review = build_review(repo.root, base_ref="main")
+    effects = [c.effect for c in review.stacks[0].changes]
+    assert effects == [
+        "added: will fail, its phone is invalid (see the problems)",
+        "phone changed from 91980XXXXX01: will fail, its phone is invalid (see the problems)",
+    ]
+    assert review.has_problems

@@ -46,7 +46,8 @@ def test_no_tester_change_is_one_line(repo: StackRepo, capsys: pytest.CaptureFix
     assert main(["--project", str(repo.root), "--format", "text"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == [
-        f"No tester changes between main ({repo.git('rev-parse', 'main')[:12]}) and the work tree."
+        f"No tester changes between main ({repo.git('rev-parse', 'main')[:12]}, committed "
+        "2026-01-01, 3 days ago) and the work tree."
     ]
 
 
@@ -77,6 +78,60 @@ def test_default_base_prefers_origin_main_over_main(
     data = json.loads(capsys.readouterr().out)
     assert (data["base"], data["base_commit"]) == ("origin/main", remote_tip)
     assert [c["label"] for c in data["stacks"][0]["agents"][0]["changes"]] == ["qa-c"]
+
+
+def local_main_ahead_of_origin(repo: StackRepo) -> None:
+    """origin/main at the first commit; local main one commit further (not pushed), and the
+    branch under review made from local main, changing nothing itself."""
+    repo.git("update-ref", "refs/remotes/origin/main", repo.git("rev-parse", "main"))
+    repo.git("checkout", "--quiet", "main")
+    repo.write_stack("dev", stack_config(one_tester("qa-b", 2), pod="sandbox"))
+    repo.commit("qa-b replaces qa-a, on local main only")
+    repo.branch("feature")
+
+
+UNPUSHED = (
+    "your local branch main has 1 commit(s) that origin/main (the base compared with) has "
+    "not: changes made on main and not pushed show here as changes of the work tree. Push "
+    "main, or review with --base main."
+)
+
+
+def test_a_local_branch_ahead_of_the_remote_base_is_warned_about(
+    repo: StackRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local_main_ahead_of_origin(repo)
+
+    assert main(["--project", str(repo.root), "--format", "text"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].startswith("RCS tester changes against origin/main (")
+    assert text[0].endswith(", committed 2026-01-01, 3 days ago)")
+    assert text[2] == f"warning: {UNPUSHED}"
+    assert main(["--project", str(repo.root), "--format", "markdown"]) == 0
+    assert f"\n\n**Warning:** {UNPUSHED}\n" in capsys.readouterr().out
+    assert main(["--project", str(repo.root), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["base_warnings"] == [UNPUSHED]
+    assert data["base_committed"] == "2026-01-01T00:00:00+00:00"
+
+    assert main(["--project", str(repo.root), "--base", "main", "--format", "text"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"No tester changes between main ({repo.git('rev-parse', 'main')[:12]}, committed "
+        "2026-01-01, 3 days ago) and the work tree."
+    ]
+
+
+def test_a_named_remote_base_with_its_local_branch_level_gives_no_warning(
+    repo: StackRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local_main_ahead_of_origin(repo)
+    repo.git("remote", "add", "origin", str(repo.root))
+    repo.git("update-ref", "refs/remotes/origin/main", repo.git("rev-parse", "main"))
+    assert main(["--project", str(repo.root), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["base"] == "origin/main"
+    assert data["base_warnings"] == []
+    assert data["has_changes"] is False
 
 
 def test_explicit_base_is_compared_from_its_merge_base(

@@ -15,6 +15,7 @@ import pytest
 import trustme
 
 from rcs_provider._doctor import Report, diagnose
+from rcs_provider._doctor_stack import FleetCheck
 from rcs_provider.sandbox import SandboxProcess
 
 AGENT = "48900"
@@ -118,11 +119,72 @@ def test_a_list_mode_stack_fails_when_the_list_cannot_be_used(sandbox: SandboxPr
     assert "next steps:" in report.as_table()
 
 
-def test_register_only_makes_no_list_call(sandbox: SandboxProcess) -> None:
-    report = run(config(sandbox, lookup="register-only"))
+def fleet_of(*agents: str) -> FleetCheck:
+    return FleetCheck("stacks/Pulumi.dev.yaml", agents=list(agents), testers=len(agents))
 
-    assert report.ok and statuses(report)["list"] == "skip"
-    assert sandbox.stats()["list_calls"] == 0
+
+def test_register_only_lists_each_agent_only_to_check_the_pod_knows_it(
+    sandbox: SandboxProcess,
+) -> None:
+    report = diagnose(
+        config(sandbox, lookup="register-only").get, stack="dev", fleet=fleet_of(AGENT, "20700")
+    )
+
+    assert report.ok and report.verdict == "ready"
+    assert statuses(report)["list"] == "skip", "the run itself uses no list"
+    [agents] = [c for c in report.checks if c.name == "agents"]
+    assert (agents.status, agents.detail) == ("ok", "48900, 20700: listed by the pod")
+    assert sandbox.stats()["list_calls"] == 2
+
+
+@pytest.mark.parametrize("lookup", ["register-only", "auto", "list"])
+def test_an_agent_the_pod_does_not_know_fails_in_every_mode(
+    sandbox: SandboxProcess, lookup: str
+) -> None:
+    """The checklist's own advice (register-only) no longer hides an unknown agent: every
+    declared agent is listed, not only the first, and the list row reads a known one."""
+    report = diagnose(
+        config(sandbox, lookup=lookup).get, stack="dev", fleet=fleet_of(AGENT, "55500")
+    )
+
+    assert not report.ok and report.verdict == "a run would fail"
+    [unknown] = [c for c in report.checks if c.name == "agents" and c.status == "fail"]
+    assert unknown.detail.startswith("agent 55500: the pod refused it (")
+    assert "Agent Not Found" in unknown.detail
+    assert "each of its testers would fail" in unknown.next
+    assert statuses(report)["list"] == ("skip" if lookup == "register-only" else "ok")
+    assert report.as_table().endswith("a run would fail (stack dev)")
+
+
+def test_agents_no_read_only_call_can_check_are_unchecked_not_ready(
+    sandbox: SandboxProcess,
+) -> None:
+    sandbox.set_personality("no-list")
+
+    report = diagnose(
+        config(sandbox, lookup="register-only").get, stack="dev", fleet=fleet_of(AGENT, "55500")
+    )
+
+    assert report.ok, "nothing is known to fail"
+    assert report.verdict == "agents unchecked" and report.unchecked_agents == [AGENT, "55500"]
+    [agents] = [c for c in report.checks if c.name == "agents"]
+    assert agents.status == "warn"
+    assert agents.detail.startswith("48900, 55500: unchecked, the list call cannot tell")
+    last = report.as_table().splitlines()[-1]
+    assert last.startswith("agents unchecked (stack dev): no read-only call of this pod shows ")
+    assert "ready (stack" not in report.as_table()
+    assert report.as_json()["verdict"] == "agents unchecked"
+
+
+def test_the_stack_problems_fail_before_the_pod_is_asked(sandbox: SandboxProcess) -> None:
+    problem = "stacks/Pulumi.dev.yaml: agents[0].testers[0].phone: phone number is invalid"
+    fleet = FleetCheck("stacks/Pulumi.dev.yaml", problems=[problem], agents=[AGENT])
+
+    report = diagnose(config(sandbox).get, stack="dev", fleet=fleet)
+
+    assert not report.ok
+    assert report.checks[0].name == "stack" and report.checks[0].detail == problem
+    assert "`pulumi preview` fails with the same ones" in report.checks[0].next
 
 
 def test_refused_credentials_fail_with_the_command_that_fixes_them(

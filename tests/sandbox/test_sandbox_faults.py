@@ -43,6 +43,29 @@ def test_latency_delays_kaleyra_calls_only(kaleyra, sandbox):
     assert elapsed >= 0.3 * 0.9  # a floor only: a load can lengthen a sleep, never shorten it
 
 
+def test_a_request_abandoned_during_the_latency_is_still_processed(kaleyra, sandbox):
+    """The body is read before the delay, as a real server holds a request it received whole:
+    the client gives up (as one killed while waiting would), the registration is stored."""
+    sandbox.set_faults(latency_ms=1500)
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(
+            sandbox.register_url(),
+            headers=sandbox.headers(),
+            json={"phoneno": PHONE, "agent_no": AGENT},
+            timeout=0.5,
+        )
+
+    deadline = time.monotonic() + 30
+    while not sandbox.registrations():
+        assert time.monotonic() < deadline, sandbox.stats()
+        time.sleep(0.05)
+    assert [(r["agent_no"], r["phoneno"]) for r in sandbox.registrations()] == [(AGENT, PHONE)]
+    stats = sandbox.stats()
+    assert stats["register_calls"] == 1 and stats["register_created"] == 1
+    assert stats["responses_by_status"] == {"200": 1}
+
+
 def test_jitter_adds_up_to_jitter_ms():
     """Per call, as the dice decide it: a seeded sequence, each in [latency, latency+jitter]."""
     settings = FaultSettings(latency_ms=50, jitter_ms=100, seed=1)

@@ -473,6 +473,64 @@ def test_auto_gives_the_list_up_once_for_concurrent_creates() -> None:
     assert mocked.methods.count("POST") == 6
 
 
+@pytest.mark.parametrize("mode", ["auto", "list"])
+def test_a_refused_list_fails_the_first_read_of_the_agent_and_is_not_asked_again(
+    mode: str,
+) -> None:
+    """Refresh with a wrong key: one list call per agent and one error; the agent's other
+    testers stay as recorded (the run fails on the first one's error anyway)."""
+    provider = provider_for(mode)
+    with mock() as mocked:
+        expect_list(mocked, {"code": 401, "message": "Unauthorized"}, status=401)
+        with pytest.raises(AuthenticationError, match="look up tester qa-alice"):
+            provider.read(LISTED_ID, recorded())
+        kept = provider.read(LISTED_ID, recorded("qa-bob", OTHER_PHONE))
+    assert mocked.methods == ["GET"]
+    assert (kept.id, kept.outs) == (LISTED_ID, recorded("qa-bob", OTHER_PHONE))
+
+
+def test_concurrent_reads_of_a_refused_agent_make_one_list_call_and_one_error() -> None:
+    """The refused list call answers only once the three other workers are queued on the
+    agent's lock (counted there, no sleep): none of them may list again."""
+    provider = provider_for("auto")
+    agent_lock = ArrivalCountingLock()
+    provider.roster._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
+    numbers = [f"9195300001{i:02d}" for i in range(6)]
+    with mock() as mocked:
+
+        def slow_401(_request: Any) -> tuple[int, dict[str, str], str]:
+            agent_lock.wait_until(lambda lock: lock.arrived == 4)
+            return 401, {}, '{"code": 401, "message": "Unauthorized"}'
+
+        mocked.add_callback(responses.GET, LIST_URL, callback=slow_401)
+
+        def read(phone: str) -> str:
+            try:
+                provider.read(LISTED_ID, recorded(f"qa-{phone[-2:]}", phone))
+            except AuthenticationError:
+                return "error"
+            return "kept"
+
+        with ThreadPoolExecutor(4) as pool:
+            outcomes = list(pool.map(read, numbers))
+    assert mocked.methods == ["GET"]
+    assert sorted(outcomes) == ["error", *["kept"] * 5]
+
+
+def test_a_refused_list_fails_later_creates_of_the_agent_without_another_call() -> None:
+    provider = provider_for("auto")
+    with mock() as mocked:
+        expect_list(mocked, {"code": 401, "message": "Unauthorized"}, status=401)
+        with pytest.raises(AuthenticationError):
+            provider.create(props())
+        with pytest.raises(AuthenticationError) as again:
+            provider.create(props("qa-bob", OTHER_PHONE))
+    assert mocked.methods == ["GET"]
+    said = str(again.value)
+    assert said.startswith(f"Unable to look up tester qa-bob in the tester list of agent {AGENT}: ")
+    assert f"(the answer to this run's list call of agent {AGENT})" in said
+
+
 # -- errors inside a 200 --------------------------------------------------------------------
 
 

@@ -115,9 +115,23 @@ def test_a_person_referenced_by_no_agent_is_a_warning_not_an_error() -> None:
     result = parsed(REFERENCES, PHONEBOOK)
     assert result.warnings == (
         "testers.qa-chen: referenced by no agent: add `- qa-chen` to the testers of the agents "
-        "this person tests, or remove the entry",
+        "this person tests, or remove the entry with "
+        "`pulumi config rm --path 'rcs-testers:testers.qa-chen'`",
     )
     assert len(result.agents) == 2
+
+
+def test_the_unreferenced_warning_names_the_exact_removal_command() -> None:
+    """The command is the entry's path under the fleet's namespace, quoted for a dotted label."""
+    book = {"qa.bob": person(2), "qa-alice": person(1)}
+    result = parse_stack_testers(
+        [{"agent": "48900", "testers": ["qa-alice"]}], book, source=SRC, key="qa:agents"
+    )
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith('testers["qa.bob"]: referenced by no agent: ')
+    assert result.warnings[0].endswith(
+        """or remove the entry with `pulumi config rm --path 'qa:testers["qa.bob"]'`"""
+    )
 
 
 # -- problems --------------------------------------------------------------------------------

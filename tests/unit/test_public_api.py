@@ -111,11 +111,17 @@ def mocks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Mocks]:
 
 
 QA_AGENTS = [{"agent": "48900", "testers": [{"label": "qa-alice", "phone": "+91 98000 00001"}]}]
+#: The provider settings every program run needs (checked by declare_testers too).
+SANDBOX_ACCOUNT = {
+    "kaleyra:pod": "sandbox",
+    "kaleyra:sid": "SANDBOXSID0001",
+    "kaleyra:apiKey": "sandbox-api-key",
+}
 
 
 @pulumi.runtime.test
 def test_declare_testers_reads_the_namespace_it_is_given(mocks: Mocks) -> Any:
-    set_all_config({"qa:agents": json.dumps(QA_AGENTS), "kaleyra:pod": "sandbox"})
+    set_all_config({"qa:agents": json.dumps(QA_AGENTS), **SANDBOX_ACCOUNT})
     outputs = declare_testers(pulumi.Config("qa"))
 
     def check(rows: list[dict[str, Any]]) -> None:
@@ -144,7 +150,7 @@ def test_a_previous_state_that_cannot_be_read_only_costs_the_rename_shortcut(
     mocks: Mocks,
 ) -> Any:
     mocks.previous_state = "no backend client is available"
-    set_all_config({"qa:agents": json.dumps(QA_AGENTS), "kaleyra:pod": "sandbox"})
+    set_all_config({"qa:agents": json.dumps(QA_AGENTS), **SANDBOX_ACCOUNT})
     outputs = declare_testers(pulumi.Config("qa"))
 
     def check(rows: list[dict[str, Any]]) -> None:
@@ -167,7 +173,7 @@ def test_the_stack_is_read_by_its_qualified_name_then_its_bare_one(mocks: Mocks)
         {
             "qa:agents": json.dumps(QA_AGENTS),
             "uat:agents": json.dumps(other),
-            "kaleyra:pod": "sandbox",
+            **SANDBOX_ACCOUNT,
         }
     )
     qa = declare_testers(pulumi.Config("qa"))
@@ -184,7 +190,7 @@ def test_one_agent_declared_from_two_namespaces_is_refused_naming_both(mocks: Mo
         {
             "qa:agents": json.dumps(QA_AGENTS),
             "uat:agents": json.dumps([*other, *QA_AGENTS]),
-            "kaleyra:pod": "sandbox",
+            **SANDBOX_ACCOUNT,
         }
     )
     outputs = declare_testers(pulumi.Config("qa"))
@@ -207,7 +213,7 @@ def test_one_agent_declared_from_two_namespaces_is_refused_naming_both(mocks: Mo
 
 @pulumi.runtime.test
 def test_one_namespace_declared_twice_is_refused_saying_so(mocks: Mocks) -> Any:
-    set_all_config({"qa:agents": json.dumps(QA_AGENTS), "kaleyra:pod": "sandbox"})
+    set_all_config({"qa:agents": json.dumps(QA_AGENTS), **SANDBOX_ACCOUNT})
     outputs = declare_testers(pulumi.Config("qa"))
     with pytest.raises(FleetConfigError) as raised:
         declare_testers(pulumi.Config("qa"))
@@ -220,7 +226,7 @@ def test_one_namespace_declared_twice_is_refused_saying_so(mocks: Mocks) -> Any:
 
 
 def test_a_namespace_without_testers_is_the_usual_error_naming_its_key(mocks: Mocks) -> None:
-    set_all_config({"rcs-testers:agents": json.dumps(QA_AGENTS)})
+    set_all_config({"rcs-testers:agents": json.dumps(QA_AGENTS), **SANDBOX_ACCOUNT})
     with pytest.raises(FleetConfigError) as raised:
         declare_testers(pulumi.Config("qa"))
     assert str(raised.value) == (
@@ -236,7 +242,8 @@ def test_the_stack_file_can_be_named(mocks: Mocks, tmp_path: Path) -> None:
     (tmp_path / "qa.yaml").write_text(
         'config:\n  qa:agents:\n    - agent: 04890\n      testers: [{label: qa-a, phone: "+91 98000 00001"}]\n'
     )
-    set_all_config({"qa:agents": json.dumps([{"agent": 4890, "testers": QA_AGENTS[0]["testers"]}])})
+    agents = [{"agent": 4890, "testers": QA_AGENTS[0]["testers"]}]
+    set_all_config({"qa:agents": json.dumps(agents), **SANDBOX_ACCOUNT})
     with pytest.raises(FleetConfigError, match=r"qa\.yaml: agents\[0\]\.agent: written without"):
         declare_testers(pulumi.Config("qa"), stack_file=tmp_path / "qa.yaml")
 
@@ -268,10 +275,12 @@ MIXED_AGENTS = [
 
 
 def test_a_clear_phone_beside_a_secret_one_is_refused_though_the_key_is_secret(
-    mocks: Mocks, tmp_path: Path
+    mocks: Mocks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The engine marks the whole key secret as soon as one of its phones is ``secure:``; the
     check reads each phone in the stack file, so the clear one beside it is still refused."""
+    monkeypatch.setenv("KALEYRA_SID", "SID1")
+    monkeypatch.setenv("KALEYRA_API_KEY", "k" * 16)
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text(MIXED_STACK_FILE)
     set_all_config(
@@ -291,6 +300,8 @@ def test_stack_file_problems_are_raised_before_any_tester_is_declared(
 ) -> None:
     """What only the stack file's text shows stops the program before ``declare_fleet``: a
     resource registered first could be created before the error ends the run."""
+    monkeypatch.setenv("KALEYRA_SID", "SID1")
+    monkeypatch.setenv("KALEYRA_API_KEY", "k" * 16)
     declared: list[Any] = []
     monkeypatch.setattr("rcs_provider._program.declare_fleet", lambda *a: declared.append(a))
     stack_file = tmp_path / "Pulumi.dev.yaml"
@@ -306,3 +317,32 @@ def test_stack_file_problems_are_raised_before_any_tester_is_declared(
         "agents[0].testers[1].phone",
     ]
     assert declared == [], "declare_fleet was never called"
+
+
+def test_the_provider_settings_are_listed_with_the_testers_problems(
+    mocks: Mocks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped prod file: a placeholder SID, no api-key and a placeholder phone, all three
+    at once, each with its command, before anything is declared."""
+    monkeypatch.delenv("KALEYRA_API_KEY", raising=False)
+    monkeypatch.delenv("KALEYRA_SID", raising=False)
+    agents = [{"agent": "61200", "testers": [{"label": "lead", "phone": "REPLACE-WITH-SECRET"}]}]
+    set_all_config(
+        {
+            "qa:agents": json.dumps(agents),
+            "kaleyra:pod": "na",
+            "kaleyra:sid": "REPLACE-WITH-ACCOUNT-SID",
+        }
+    )
+    with pytest.raises(FleetConfigError) as raised:
+        declare_testers(pulumi.Config("qa"))
+    assert raised.value.problems == [
+        "kaleyra:sid: is the placeholder 'REPLACE-WITH-ACCOUNT-SID', not an account SID; set it "
+        "with `pulumi config set kaleyra:sid <account SID>` (or export KALEYRA_SID)",
+        "kaleyra:apiKey: is not set; set it with `pulumi config set --secret kaleyra:apiKey "
+        "<key>` (or export KALEYRA_API_KEY)",
+        "agents[0].testers[0].phone: 'REPLACE-WITH-SECRET' is a placeholder, not a number: set "
+        "the tester's number with `pulumi config set --secret --path "
+        "'qa:agents[0].testers[0].phone' '<number>'`",
+    ]
+    assert mocks.resources == []

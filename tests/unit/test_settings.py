@@ -114,3 +114,23 @@ def test_ranges_are_checked_once_by_client_settings() -> None:
         "  - kaleyra:readTimeout: must be a positive number of seconds, got 0.0; set it with "
         "`pulumi config set kaleyra:readTimeout 30`"
     )
+
+
+@pytest.mark.parametrize("sid", ["REPLACE-WITH-ACCOUNT-SID", "<account SID>", "replace-with-sid"])
+def test_a_placeholder_sid_is_named_as_one(sid: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        settings_from_config(getter({**BASE, "kaleyra:sid": sid}), environ={})
+    assert info.value.problems == [
+        ("kaleyra:sid", f"is the placeholder {sid!r}, not an account SID")
+    ]
+
+
+def test_a_placeholder_api_key_is_named_without_its_value() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        settings_from_config(getter({**BASE, "kaleyra:apiKey": "<key>"}), environ={})
+    assert info.value.problems == [("kaleyra:apiKey", "is a placeholder, not an api-key")]
+
+
+@pytest.mark.parametrize("sid", ["HXAB12CD34EF5678", "SANDBOXSID0001", "ACME-REPLACE-01"])
+def test_real_looking_sids_are_not_placeholders(sid: str) -> None:
+    assert settings_from_config(getter({**BASE, "kaleyra:sid": sid}), environ={}).sid == sid

@@ -1,0 +1,60 @@
+"""A stack's testers as ``pulumi preview`` reads them: where its stack file lies, what only
+the file's text shows, then the model. One sequence, for the program and for doctor."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from .._project import find_project_file, stack_config_dir, stack_file_name
+from .phonebook import StackTesters, parse_stack_testers
+from .stackfile import stack_file_problems
+
+__all__ = ["read_stack_testers", "stack_file_path"]
+
+
+def read_stack_testers(
+    agents_raw: object,
+    phonebook_raw: object,
+    *,
+    stack_file: Path,
+    source: str,
+    key: str,
+    outside_sandbox: bool,
+    allow_clear_phones: bool,
+    extra_problems: Sequence[str] = (),
+) -> StackTesters:
+    """The valid testers of ``key`` and its phonebook, with every warning (phones in clear
+    that the stack accepts first), or :class:`FleetConfigError` listing every problem:
+    ``extra_problems``, then the stack file's text (unquoted numbers, clear phones), then
+    the model's. ``outside_sandbox`` is false on the sandbox pod."""
+    text_problems, clear_warning = stack_file_problems(
+        stack_file,
+        key,
+        agents_raw,
+        phonebook_raw,
+        outside_sandbox=outside_sandbox,
+        allow_clear_phones=allow_clear_phones,
+    )
+    testers = parse_stack_testers(
+        agents_raw,
+        phonebook_raw,
+        source=source,
+        key=key,
+        extra_problems=[*extra_problems, *text_problems],
+    )
+    if clear_warning is None:
+        return testers
+    return replace(testers, warnings=(clear_warning, *testers.warnings))
+
+
+def stack_file_path(folder: Path, stack: str) -> Path:
+    """``<stackConfigDir>/Pulumi.<stack>.yaml`` of the project holding ``folder`` (the nearest
+    ``Pulumi.yaml`` at or above it), relative to ``folder``, as messages name it."""
+    name = stack_file_name(stack)
+    project_file = find_project_file(folder)
+    if project_file is None:
+        return Path(name)
+    return Path(os.path.relpath(stack_config_dir(project_file) / name, folder))
