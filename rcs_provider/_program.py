@@ -120,6 +120,8 @@ def declare_testers(
     # A preview makes no Kaleyra call, so a pipeline previews pull requests without the key;
     # `pulumi up` (and a refresh, which lists) cannot go far without it.
     key_problem = [] if pulumi.runtime.is_dry_run() else [settings.missing_api_key or ""]
+    if settings.missing_api_key and pulumi.runtime.is_dry_run():
+        _warn(f"{source}: {settings.missing_api_key}: `pulumi up` needs it (a preview does not)")
     try:
         testers = read_stack_testers(
             decoded[key],
@@ -136,8 +138,6 @@ def declare_testers(
         raise _ProgramConfigError(err.source, err.problems) from None
     run = _this_run()
     _claim_agents(run, testers.agents, key, source)
-    if settings.missing_api_key and pulumi.runtime.is_dry_run():
-        _warn(f"{settings.missing_api_key}: `pulumi up` needs it (a preview does not)")
     for warning in testers.warnings:
         _warn(f"{source}: {warning}")
     hint = skip_checkpoints_hint(sum(len(spec.testers) for spec in testers.agents), os.environ)
