@@ -84,3 +84,31 @@ def test_the_shipped_prod_file_names_its_placeholders_once_each_with_the_command
         )
     ]
     assert sandbox.stats()["register_calls"] == 0 and sandbox.stats()["list_calls"] == 0
+
+
+def test_a_refresh_with_a_wrong_key_makes_one_list_call_and_one_error_per_agent(
+    stack: Stack, sandbox: Any
+) -> None:
+    stack.set_agents(
+        agents_block(
+            {"48900": [("qa-alice", 1), ("qa-bob", 2), ("qa-chen", 3)], "20700": [("qa-dana", 4)]}
+        )
+    )
+    stack.up().ok()
+    lists_before = sandbox.stats()["list_calls"]
+    stack.run("config", "set", "--secret", "kaleyra:apiKey", "a-revoked-key").ok()
+
+    refreshed = stack.refresh()
+
+    assert refreshed.returncode != 0
+    assert sandbox.stats()["list_calls"] - lists_before == 2, "one list call per agent"
+    diagnostics = refreshed.output.partition("Diagnostics:")[2]
+    refused = re.findall(
+        r"error: Unable to look up tester (\S+) in the tester list of agent (\d+): Kaleyra "
+        r"rejected the api-key \(401\)",
+        diagnostics,
+    )
+    # One tester of each agent fails with the 401 (the engine may print a failed step's error
+    # twice under its resource); the agent's other testers are kept as recorded.
+    assert sorted(agent for _, agent in set(refused)) == ["20700", "48900"], diagnostics
+    assert "a-revoked-key" not in refreshed.output
