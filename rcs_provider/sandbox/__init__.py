@@ -4,6 +4,6 @@ Run it with ``python -m rcs_provider.sandbox`` (needs the ``sandbox`` extra); dr
 Python with :func:`running_sandbox`, which only needs ``requests``.
 """
 
-from rcs_provider.sandbox.harness import SandboxProcess, SandboxStartError, running_sandbox
+from rcs_provider.sandbox.process import SandboxProcess, SandboxStartError, running_sandbox
 
 __all__ = ["SandboxProcess", "SandboxStartError", "running_sandbox"]

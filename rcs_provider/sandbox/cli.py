@@ -1,4 +1,5 @@
-"""Command line of ``python -m rcs_provider.sandbox``."""
+"""Command line of ``python -m rcs_provider.sandbox``: flags into a sandbox config, which hosts
+it may listen on (loopback unless ``--allow-remote``), then the server."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from rcs_provider.sandbox.defaults import (
+from rcs_provider._kaleyra.settings import is_loopback
+from rcs_provider.sandbox.answers import Personality
+from rcs_provider.sandbox.faults import FaultSettings
+from rcs_provider.sandbox.kaleyra_api import AGENT_PATTERN
+from rcs_provider.sandbox.process import (
     API_KEY_ENV,
     DEFAULT_AGENTS,
     DEFAULT_API_KEY,
@@ -23,16 +28,45 @@ from rcs_provider.sandbox.defaults import (
     DEFAULT_SID,
     MEMORY,
 )
-from rcs_provider.sandbox.faults import FaultSettings
-from rcs_provider.sandbox.loopback import ALLOW_REMOTE_FLAG, bind_refusal, remote_warning
-from rcs_provider.sandbox.personality import Personality
-from rcs_provider.sandbox.state import SandboxConfig
-from rcs_provider.sandbox.status import DEFAULT_STATUS_CLOCK, StatusClock
-from rcs_provider.sandbox.validation import AGENT_PATTERN
+from rcs_provider.sandbox.store import DEFAULT_STATUS_CLOCK, SandboxConfig, StatusClock
 
-__all__ = ["build_parser", "main", "parse_config"]
+__all__ = [
+    "ALLOW_REMOTE_FLAG",
+    "bind_refusal",
+    "build_parser",
+    "main",
+    "parse_config",
+    "remote_warning",
+]
 
+ALLOW_REMOTE_FLAG = "--allow-remote"
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def bind_refusal(host: str) -> str | None:
+    """Why ``--host`` may not be used without ``--allow-remote`` (None for a loopback host)."""
+    if is_loopback(host):
+        return None
+    return (
+        f"Unable to listen on {host}: it is not a loopback address, and the sandbox's "
+        "inspection API (/_sandbox/) has no authentication: it lists every registration with "
+        "its full phone number and accepts write calls from anyone who can reach it. Listen on "
+        f"127.0.0.1 (the default), ::1 or localhost, or pass {ALLOW_REMOTE_FLAG} to expose it "
+        "anyway."
+    )
+
+
+def remote_warning(host: str) -> str:
+    """What ``--allow-remote`` exposes, printed on stderr at start-up."""
+    return (
+        f"warning: {ALLOW_REMOTE_FLAG}: the sandbox listens on {host} and answers requests "
+        "addressed to any host name (no DNS-rebinding check). Its inspection API needs no "
+        "credentials: anyone who reaches it reads every registration with its full phone number "
+        "(GET /_sandbox/registrations) and changes or wipes the sandbox with unauthenticated "
+        "write calls (POST /_sandbox/reset, PUT /_sandbox/faults, POST/PATCH/DELETE "
+        "/_sandbox/registrations, PUT /_sandbox/agents and /_sandbox/clock). Use it on a "
+        "trusted network, with test numbers only."
+    )
 
 
 def _agents(text: str) -> tuple[str, ...]:
@@ -85,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--no-fast-path",
         action="store_true",
-        help="serve the Kaleyra calls through FastAPI's routing (slower; for debugging)",
+        help="no effect: the Kaleyra calls have one path (kept so that older command lines run)",
     )
 
     account = parser.add_argument_group("account")
@@ -203,16 +237,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(sig, _exit_quietly)
     args, config = parse_config(argv)
     # Imported here so that --help and flag errors do not pay for FastAPI's import.
-    from rcs_provider.sandbox.app import create_app
-    from rcs_provider.sandbox.server import serve
+    from rcs_provider.sandbox import app as sandbox_app
 
     if args.allow_remote:
         print(remote_warning(args.host), file=sys.stderr, flush=True)
     try:
-        app = create_app(config, fast_path=not args.no_fast_path, check_host=not args.allow_remote)
+        app = sandbox_app.create_app(config, check_host=not args.allow_remote)
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         print(f"Unable to start the sandbox: database {config.db}: {exc}", file=sys.stderr)
         return 1
-    return serve(
+    return sandbox_app.serve(
         app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )

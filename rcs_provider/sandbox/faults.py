@@ -1,13 +1,22 @@
-"""Fault settings and the seeded dice that decide which Kaleyra call gets which fault."""
+"""Faults of the Kaleyra calls: their settings, the seeded dice that decide which call gets
+which fault, and the raw-ASGI tools that carry them out (a fault's answer, a dropped
+connection, an echoed request, a padded or dripped body)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Receive, Scope, Send
+
+from rcs_provider.sandbox import answers
+from rcs_provider.sandbox.answers import Answer
 
 __all__ = [
     "SERVER_ERROR_STATUSES",
@@ -15,12 +24,20 @@ __all__ = [
     "FaultSettings",
     "FaultUpdate",
     "Injected",
+    "RawResponse",
     "ScriptStep",
+    "connection_gone",
+    "drop_connection",
+    "fault_answer",
+    "with_echo",
 ]
 
 SERVER_ERROR_STATUSES = (500, 502, 503, 504)
 _MAX_MS = 60_000.0
 _MAX_BYTES = 64 * 1024 * 1024
+_DRIP_CHUNKS_PER_SEC = 20
+_DISCONNECT_WAIT_S = 1.0
+_DISCONNECT_POLLS = 64
 
 
 class FaultSettings(BaseModel):
@@ -224,3 +241,109 @@ class FaultInjector:
         """Whether a successful registration's answer is replaced by a 504."""
         rate = self.settings.lost_response_rate
         return bool(rate) and self._rng.random() < rate
+
+
+def fault_answer(fault: Injected, retry_after: int) -> Answer:
+    """What a call answers instead of being processed (``dropped`` aside)."""
+    if fault.in_body:
+        return answers.error_in_success(fault.status)
+    if fault.status == 429:
+        return answers.rate_limited(retry_after)
+    return answers.status_answer(fault.status)
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """A whole response held in memory as bytes, ready to send (or to alter first)."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    @classmethod
+    def of(cls, answer: Answer) -> RawResponse:
+        """From a Kaleyra-shaped answer."""
+        body = answer.encoded()
+        return cls(answer.status, answer.raw_headers(len(body)), body)
+
+    def with_body(self, body: bytes) -> RawResponse:
+        """Same status and headers, new body (Content-Length follows)."""
+        headers = [(k, v) for k, v in self.headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", b"%d" % len(body)))
+        return replace(self, headers=headers, body=body)
+
+    def padded(self, size: int) -> RawResponse:
+        """The body padded with trailing spaces to ``size`` bytes (still valid JSON)."""
+        if size <= len(self.body):
+            return self
+        return self.with_body(self.body + b" " * (size - len(self.body)))
+
+    async def send(
+        self, send: Send, *, bytes_per_sec: int = 0, gone: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Send it whole, or drip the body at ``bytes_per_sec`` until done or disconnected."""
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        if bytes_per_sec <= 0 or not self.body:
+            await send({"type": "http.response.body", "body": self.body})
+            return
+        chunk = max(1, bytes_per_sec // _DRIP_CHUNKS_PER_SEC)
+        pause = chunk / bytes_per_sec
+        for start in range(0, len(self.body), chunk):
+            if gone():
+                return
+            await asyncio.sleep(pause)
+            end = start + chunk
+            more = end < len(self.body)
+            await send(
+                {"type": "http.response.body", "body": self.body[start:end], "more_body": more}
+            )
+
+
+def with_echo(response: RawResponse, scope: Scope, request_body: bytes) -> RawResponse:
+    """An error body with the request in it (``echo_request_in_errors``): method, path, query,
+    every header (api-key included) and body, to prove a client never repeats them."""
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return response
+    if not isinstance(body, dict):
+        return response
+    body["request"] = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query_string": scope["query_string"].decode("latin-1"),
+        "headers": {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+        "body": request_body.decode("utf-8", "replace"),
+    }
+    return response.with_body(answers.dumps(body))
+
+
+def _cycle(receive: Receive) -> Any:
+    # uvicorn's h11 and httptools protocols hand the app a bound method of their
+    # RequestResponseCycle, which holds the connection's transport and a `disconnected` flag.
+    return getattr(receive, "__self__", None)
+
+
+def connection_gone(receive: Receive) -> Callable[[], bool]:
+    """A probe telling whether the client went away (always False outside uvicorn)."""
+    cycle = _cycle(receive)
+    return lambda: bool(getattr(cycle, "disconnected", False))
+
+
+async def drop_connection(receive: Receive) -> None:
+    """Close the TCP connection without any response, then wait until the server notices.
+
+    Needs uvicorn's h11/httptools protocol (the server's own ``receive``); waiting for the
+    disconnect keeps uvicorn from answering a 500 for the response the app never started.
+    """
+    transport = getattr(_cycle(receive), "transport", None)
+    if transport is None:
+        raise RuntimeError("Unable to drop the connection: the server exposes no transport")
+    transport.close()
+    for _ in range(_DISCONNECT_POLLS):
+        try:
+            message = await asyncio.wait_for(receive(), _DISCONNECT_WAIT_S)
+        except TimeoutError:
+            return
+        if message["type"] == "http.disconnect":
+            return

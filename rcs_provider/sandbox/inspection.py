@@ -8,13 +8,17 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rcs_provider import __version__
-from rcs_provider.sandbox.bodies import iso_time
+from rcs_provider.sandbox.answers import Personality, iso_time
 from rcs_provider.sandbox.faults import FaultUpdate
-from rcs_provider.sandbox.personality import Personality
-from rcs_provider.sandbox.state import SandboxState, sandbox_state
-from rcs_provider.sandbox.status import StatusClock, TesterStatus
-from rcs_provider.sandbox.store import AlreadyRegistered, StoredRegistration
-from rcs_provider.sandbox.validation import AGENT_PATTERN, PHONE_PATTERN
+from rcs_provider.sandbox.kaleyra_api import AGENT_PATTERN, PHONE_PATTERN
+from rcs_provider.sandbox.store import (
+    AlreadyRegistered,
+    SandboxState,
+    StatusClock,
+    StoredRegistration,
+    TesterStatus,
+    sandbox_state,
+)
 
 __all__ = ["router"]
 

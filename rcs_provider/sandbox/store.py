@@ -1,6 +1,7 @@
-"""SQLite persistence of tester registrations (WAL mode, one connection behind a lock).
+"""What a running sandbox keeps: registrations in SQLite, their status clock, the daily
+quota, the call counters, and the state object that ties them with faults and personality.
 
-The file holds full phone numbers, so it is private to its owner: created 0600 (its folder
+The database holds full phone numbers, so it is private to its owner: created 0600 (its folder
 0700 when created here), and an existing one narrowed to 0600. SQLite gives its -wal, -shm
 and -journal files the database file's permissions, so they follow.
 """
@@ -8,17 +9,46 @@ and -journal files the database file's permissions, so they follow.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 import stat
 import threading
+import time
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rcs_provider.sandbox.defaults import MEMORY
+from rcs_provider.sandbox.answers import Personality
+from rcs_provider.sandbox.faults import FaultInjector, FaultSettings
+from rcs_provider.sandbox.process import DEFAULT_AGENTS, DEFAULT_API_KEY, DEFAULT_SID, MEMORY
 
-__all__ = ["AlreadyRegistered", "RegistrationStore", "StoredRegistration"]
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+__all__ = [
+    "DEFAULT_STATUS_CLOCK",
+    "INJECTED_KINDS",
+    "AlreadyRegistered",
+    "DailyQuota",
+    "RegistrationStore",
+    "SandboxConfig",
+    "SandboxState",
+    "Stats",
+    "StatusClock",
+    "StoredRegistration",
+    "TesterStatus",
+    "sandbox_state",
+    "seconds_to_utc_midnight",
+]
+
+
+# -- registrations (SQLite) ------------------------------------------------------------------------
+
 
 #: Permissions of the database file (and so of SQLite's files beside it) and of its folder.
 PRIVATE_FILE = 0o600
@@ -170,3 +200,181 @@ def _create_private(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if stat.S_IMODE(file.stat().st_mode) & ~PRIVATE_FILE:
                 file.chmod(PRIVATE_FILE)
+
+
+#: Seconds from ``Unverified`` to ``Pending``: "about two minutes" per Kaleyra's console docs.
+DEFAULT_STATUS_CLOCK = 120.0
+
+
+class TesterStatus(StrEnum):
+    """Tester statuses as Kaleyra's console shows them (plus ``Declined``, as RBM has it)."""
+
+    UNVERIFIED = "Unverified"
+    PENDING = "Pending"
+    APPROVED = "Approved"
+    DECLINED = "Declined"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusClock:
+    """Derives a status from a registration's age, so it survives restarts.
+
+    ``pending_after``: seconds from creation to ``Pending``.
+    ``approve_after``: seconds from ``Pending`` to ``Approved``; ``None`` = never automatic
+    (the phone's owner has to accept, which the inspection API simulates).
+    """
+
+    pending_after: float = DEFAULT_STATUS_CLOCK
+    approve_after: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.pending_after < 0:
+            raise ValueError("status clock must be >= 0 seconds")
+        if self.approve_after is not None and self.approve_after < 0:
+            raise ValueError("auto-approve must be >= 0 seconds")
+
+    def status_at(self, created_at: float, now: float) -> TesterStatus:
+        """The status of a registration created at ``created_at`` (epoch seconds) at ``now``."""
+        age = now - created_at
+        if age < self.pending_after:
+            return TesterStatus.UNVERIFIED
+        if self.approve_after is not None and age >= self.pending_after + self.approve_after:
+            return TesterStatus.APPROVED
+        return TesterStatus.PENDING
+
+
+def seconds_to_utc_midnight(now: float) -> int:
+    """Whole seconds (rounded up, at least 1) until the next UTC midnight."""
+    moment = datetime.fromtimestamp(now, UTC)
+    midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, math.ceil((midnight - moment).total_seconds()))
+
+
+class DailyQuota:
+    """Counts new registrations per (agent, UTC date); the limit is passed per call."""
+
+    def __init__(self) -> None:
+        self._used: Counter[tuple[str, str]] = Counter()
+
+    def try_take(self, agent_no: str, *, limit: int, now: float) -> bool:
+        """Take one unit of ``agent_no``'s quota for today; False when it is used up.
+
+        ``limit`` 0 means unlimited; registrations are counted either way, so a quota set
+        mid-day sees the ones already made.
+        """
+        key = (agent_no, datetime.fromtimestamp(now, UTC).date().isoformat())
+        if limit > 0 and self._used[key] >= limit:
+            return False
+        self._used[key] += 1
+        return True
+
+    def used(self, agent_no: str, *, now: float) -> int:
+        """How much of today's quota ``agent_no`` has used."""
+        return self._used[(agent_no, datetime.fromtimestamp(now, UTC).date().isoformat())]
+
+    def reset(self) -> None:
+        """Forget every counter, as if a new day had started."""
+        self._used.clear()
+
+
+#: Buckets of ``errors_injected``: random 5xx, random 429, dropped connections, daily quota,
+#: ``force_status`` and ``error_in_body`` answers and registrations whose success answer was
+#: replaced by a 504.
+INJECTED_KINDS = ("5xx", "429", "dropped", "quota", "forced", "lost")
+
+
+class Stats:
+    """Plain counters; all updates happen on the server's event loop."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero every counter."""
+        self.since = time.time()
+        self.register_calls = 0
+        self.register_created = 0
+        self.register_conflicts = 0
+        self.list_calls = 0
+        self.injected: Counter[str] = Counter()
+        self.responses: Counter[int] = Counter()
+        self.delayed_calls = 0
+        self.delay_ms = 0.0
+
+    def snapshot(self) -> dict[str, Any]:
+        """The JSON body of ``GET /_sandbox/stats``."""
+        return {
+            "register_calls": self.register_calls,
+            "register_created": self.register_created,
+            "register_conflicts": self.register_conflicts,
+            "list_calls": self.list_calls,
+            "errors_injected": {kind: self.injected[kind] for kind in INJECTED_KINDS},
+            "responses_by_status": {str(k): v for k, v in sorted(self.responses.items())},
+            "delayed_calls": self.delayed_calls,
+            "delay_ms": round(self.delay_ms, 3),
+            "since": self.since,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """What the sandbox starts with; ``POST /_sandbox/reset`` returns to it (minus faults)."""
+
+    sid: str = DEFAULT_SID
+    api_key: str = DEFAULT_API_KEY
+    agents: tuple[str, ...] = DEFAULT_AGENTS
+    db: str = MEMORY
+    clock: StatusClock = field(default_factory=StatusClock)
+    faults: FaultSettings = field(default_factory=FaultSettings)
+    personality: Personality = Personality.DOCUMENTED
+
+
+class SandboxState:
+    """Store, counters, faults, known agents and the status clock of one running sandbox.
+
+    ``frozen_time`` pins the sandbox's "now" (epoch seconds) for creation times, statuses and
+    the daily quota's day and ``Retry-After``, so tests need not race the wall clock."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.store = RegistrationStore(config.db)
+        self.stats = Stats()
+        self.faults = FaultInjector(config.faults)
+        self.quota = DailyQuota()
+        self.agents: frozenset[str] = frozenset(config.agents)
+        self.clock = config.clock
+        self.personality = config.personality
+        self.frozen_time: float | None = None
+
+    def now(self) -> float:
+        """The sandbox's time: ``frozen_time`` when set, else the wall clock."""
+        return time.time() if self.frozen_time is None else self.frozen_time
+
+    def status_of(self, registration: StoredRegistration, now: float) -> str:
+        """A manual override if one was set, else what the clock says."""
+        if registration.status is not None:
+            return registration.status
+        return self.clock.status_at(registration.created_at, now).value
+
+    def reset(self, *, keep_registrations: bool = False) -> None:
+        """Clear stats, faults and quota counters; restore agents, clock, personality and real
+        time; maybe registrations."""
+        if not keep_registrations:
+            self.store.clear()
+        self.stats.reset()
+        self.faults.replace(FaultSettings())
+        self.quota.reset()
+        self.agents = frozenset(self.config.agents)
+        self.clock = self.config.clock
+        self.personality = self.config.personality
+        self.frozen_time = None
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()
+
+
+def sandbox_state(request: Request) -> SandboxState:
+    """The state the app factory stored on the app."""
+    state: SandboxState = request.app.state.sandbox
+    return state

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from rcs_provider.sandbox.faults import FaultInjector, FaultSettings
-from rcs_provider.sandbox.quota import seconds_to_utc_midnight
+from rcs_provider.sandbox.store import seconds_to_utc_midnight
 
 AGENT = "48900"
 PHONE = "919530000092"

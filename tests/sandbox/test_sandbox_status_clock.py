@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcs_provider.sandbox.status import StatusClock, TesterStatus
+from rcs_provider.sandbox.store import StatusClock, TesterStatus
 
 AGENT = "48900"
 PHONE = "919530000092"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from rcs_provider.sandbox import app as sandbox_app
 from rcs_provider.sandbox import running_sandbox
-from rcs_provider.sandbox import server as sandbox_server
+from rcs_provider.sandbox.app import LoopbackHostGuard, is_loopback_host_header
 from rcs_provider.sandbox.cli import main, parse_config
-from rcs_provider.sandbox.loopback import LoopbackHostGuard, is_loopback_host_header
 from rcs_provider.sandbox.store import RegistrationStore
 
 AGENT = "48900"
@@ -70,7 +70,7 @@ def served(monkeypatch):
         served.update(host=host, app=app)
         return 0
 
-    monkeypatch.setattr(sandbox_server, "serve", fake_serve)
+    monkeypatch.setattr(sandbox_app, "serve", fake_serve)
     yield served
     if "app" in served:
         served["app"].state.sandbox.close()
