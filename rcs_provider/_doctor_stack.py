@@ -16,6 +16,7 @@ from ._config import (
     ALLOW_CLEAR_PHONES_KEY,
     PHONEBOOK_NAME,
     FleetConfigError,
+    read_stack_file,
     read_stack_testers,
     stack_file_path,
 )
@@ -140,7 +141,7 @@ def check_fleet(config: Mapping[str, Any], project_dir: Path, stack: str) -> Fle
             testers = read_stack_testers(
                 _decoded(config.get(key)),
                 _decoded(config.get(f"{namespace}:{PHONEBOOK_NAME}")),
-                stack_file=project_dir / path,
+                stack_text=read_stack_file(project_dir / path),
                 source=check.source,
                 key=key,
                 outside_sandbox=clear_phones_checked,
