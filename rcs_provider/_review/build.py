@@ -10,9 +10,9 @@ from .._project import project_name
 from .checks import check_stack
 from .connection import connection_changes
 from .decrypt import decrypted_testers
+from .diff import Review, diff_stack
 from .gitsource import read_sources
-from .model import Review, diff_stack
-from .stackfile import StackVersion, read_stack_version
+from .stack_version import StackVersion, read_stack_version
 
 __all__ = ["build_review"]
 

@@ -67,8 +67,8 @@ __all__ = [
     "new_tester_budget",
     "phone_digits",
     "phonebook_path",
+    "preview_problems_and_warnings",
     "redact_digits",
-    "validation",
 ]
 
 SECURE = "secure"
@@ -110,7 +110,7 @@ def new_tester_budget(config: Mapping[str, Any]) -> tuple[int, str | None]:
         return DEFAULT_NEW_TESTER_BUDGET, str(err)
 
 
-def validation(
+def preview_problems_and_warnings(
     agents: object,
     *,
     source: str,
@@ -156,7 +156,7 @@ def validation(
 
 def clear_api_key(text: str, pod: object) -> list[str]:
     """The program's problem for a ``kaleyra:apiKey`` written in clear (none on the sandbox
-    pod), for stacks that :func:`validation` cannot read further."""
+    pod), for stacks that :func:`preview_problems_and_warnings` cannot read further."""
     if pod == SANDBOX_POD:
         return []
     return clear_api_key_problems(compose_stack_text(text))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rcs_provider._review import build_review
-from rcs_provider._review.model import StackReview
+from rcs_provider._review.diff import StackReview
 from support.fleet_data import formatted
 from support.git_repo import StackRepo, secret, stack_config
 
