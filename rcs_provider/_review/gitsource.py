@@ -23,7 +23,8 @@ _STACK_FILE = re.compile(r"Pulumi\.([^/]+)\.yaml")
 
 
 class ReviewUsageError(Exception):
-    """The review cannot start: no git, not a repository, an unknown ref, no stacks folder."""
+    """The review cannot start: no git, not a repository, an unknown ref, no Pulumi.yaml or
+    no folder at its stackConfigDir."""
 
 
 @dataclass(frozen=True)
