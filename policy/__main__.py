@@ -5,16 +5,18 @@ an organisation). It sees each tester's inputs as the engine sends them to polic
 secrets decrypted: the phone is read only to tell its country calling code and is shown
 masked (``91953XXXXX92``), never in full. A policy cannot see the previous state or the stack
 config, so "new testers per change" and "phones written as secrets" stay with the program.
+
+The policies are here; what they check with (the tester type, the ceiling, the mask, the
+config readers) is in ``rules.py``, importable without ``pulumi_policy``. The pack runs with
+its folder first on the import path, so ``rules`` is that file.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import phonenumbers
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -26,82 +28,19 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
-
-TESTER_TYPE = "pulumi-python:dynamic/kaleyra:RcsTester"
-#: Google RBM (behind Kaleyra) allows 200 testers per agent; the pack may only ask for fewer.
-MAX_TESTERS = 200
-DEFAULT_LABEL_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-AGENT_RE = re.compile(r"[0-9]{1,20}")
-COUNTRY_CODE_RE = re.compile(r"[1-9][0-9]{0,2}")
-
-
-class PackConfigError(ValueError):
-    """The pack config of one policy has a wrong value (the engine's schema check aside)."""
-
-
-def mask(digits: str) -> str:
-    """``919530000092`` -> ``91953XXXXX92``: 5 + 2 digits kept from 12 or more, at most half
-    of a shorter number, at least one digit always hidden (the program's own rule)."""
-    only = "".join(ch for ch in digits if ch.isdecimal())
-    n = len(only)
-    if n >= 12:
-        head, tail = 5, 2
-    else:
-        tail = 2 if n >= 8 else (1 if n >= 4 else 0)
-        head = max(0, n // 2 - tail)
-    return only[:head] + "X" * (n - head - tail) + only[n - tail :]
-
-
-def who(props: Mapping[str, Any]) -> str:
-    """``tester qa-alice of agent 48900``: how every message names a tester."""
-    return f"tester {props['label']} of agent {props['agent_no']}"
-
-
-def string_list(
-    config: Mapping[str, Any], policy: str, key: str, item: re.Pattern[str], example: str
-) -> list[str] | None:
-    """The list of digit strings under ``key`` of a policy's config; None when not configured."""
-    value = config.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(
-        isinstance(v, str) and item.fullmatch(v) for v in value
-    ):
-        raise PackConfigError(
-            f"Unable to read the pack config of {policy}: {key} must be a list of digit strings "
-            f"such as {example}, got {value!r}. Fix {key} in the --policy-pack-config file."
-        )
-    return value
-
-
-def maximum_of(config: Mapping[str, Any]) -> int:
-    value = config.get("maximum", MAX_TESTERS)
-    # Pack config arrives as a protobuf Struct, where every number is a float.
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or value != int(value)
-        or not 1 <= value <= MAX_TESTERS
-    ):
-        raise PackConfigError(
-            "Unable to read the pack config of rcs-max-testers-per-agent: maximum must be a "
-            f"whole number from 1 to {MAX_TESTERS}, got {value!r}. Fix maximum in the "
-            "--policy-pack-config file."
-        )
-    return int(value)
-
-
-def pattern_of(config: Mapping[str, Any]) -> re.Pattern[str]:
-    value = config.get("pattern", DEFAULT_LABEL_PATTERN)
-    try:
-        if not isinstance(value, str):
-            raise TypeError(f"got {type(value).__name__}")
-        return re.compile(value)
-    except (re.error, TypeError) as err:
-        raise PackConfigError(
-            "Unable to read the pack config of rcs-label-pattern: pattern must be a Python regular "
-            f"expression: {err}. Fix pattern in the --policy-pack-config file."
-        ) from None
+from rules import (
+    AGENT_RE,
+    COUNTRY_CODE_RE,
+    DEFAULT_LABEL_PATTERN,
+    MAX_TESTERS,
+    TESTER_TYPE,
+    calling_code,
+    mask,
+    maximum_of,
+    pattern_of,
+    string_list,
+    tester_name,
+)
 
 
 def testers_per_agent(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -134,8 +73,9 @@ def allowed_agents(args: ResourceValidationArgs, report: ReportViolation) -> Non
     agent = str(args.props["agent_no"])
     if agent not in agents:
         report(
-            f"{who(args.props)}: agent {agent} is not an approved agent ({', '.join(agents)}). "
-            "Declare testers only for approved agents, or have the pack's owners add this one."
+            f"{tester_name(args.props)}: agent {agent} is not an approved agent "
+            f"({', '.join(agents)}). Declare testers only for approved agents, or have the "
+            "pack's owners add this one."
         )
 
 
@@ -148,15 +88,12 @@ def allowed_countries(args: ResourceValidationArgs, report: ReportViolation) -> 
     if codes is None:
         return
     phone = str(args.props["phoneno"])
-    try:
-        code = str(phonenumbers.parse("+" + phone, None).country_code)
-    except phonenumbers.NumberParseException:
-        code = "unknown"
+    code = calling_code(phone)
     if code not in codes:
         report(
-            f"{who(args.props)} ({mask(phone)}): country calling code {code} is not allowed "
-            f"(allowed: {', '.join(codes)}). Use a phone from an allowed country or remove "
-            "the tester."
+            f"{tester_name(args.props)} ({mask(phone)}): country calling code {code} is not "
+            f"allowed (allowed: {', '.join(codes)}). Use a phone from an allowed country or "
+            "remove the tester."
         )
 
 
@@ -167,8 +104,8 @@ def label_pattern(args: ResourceValidationArgs, report: ReportViolation) -> None
     label = str(args.props["label"])
     if not pattern.fullmatch(label):
         report(
-            f"{who(args.props)}: label does not match the naming pattern {pattern.pattern}. "
-            "Rename it."
+            f"{tester_name(args.props)}: label does not match the naming pattern "
+            f"{pattern.pattern}. Rename it."
         )
 
 

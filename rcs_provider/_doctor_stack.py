@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from ._config import (
     ALLOW_CLEAR_PHONES_KEY,
     PHONEBOOK_NAME,
     FleetConfigError,
+    read_stack_file,
     read_stack_testers,
     stack_file_path,
 )
@@ -26,6 +25,7 @@ from ._kaleyra.errors import InvalidRequestError, KaleyraError
 from ._kaleyra.paging import TesterList
 from ._kaleyra.settings import CONFIG_KEYS, SANDBOX_POD
 from ._lookup import unusable_list_reason
+from ._project import project_name
 
 __all__ = [
     "AgentProbe",
@@ -36,9 +36,6 @@ __all__ = [
     "read_stack_config",
     "selected_stack",
 ]
-
-_DEFAULT_PROJECT = "rcs-testers"
-
 
 # -- the stack's config --------------------------------------------------------------------------
 
@@ -135,7 +132,7 @@ def check_fleet(config: Mapping[str, Any], project_dir: Path, stack: str) -> Fle
     does in ``pulumi preview``; without any, the project's own ``<project>:agents``."""
     path = stack_file_path(project_dir, stack)
     check = FleetCheck(str(path), agents=declared_agents(config))
-    keys = _agents_keys(config) or [f"{_project_name(project_dir)}:agents"]
+    keys = _agents_keys(config) or [f"{project_name(project_dir)}:agents"]
     clear_phones_checked = config.get(CONFIG_KEYS["pod"]) != SANDBOX_POD
     for key in keys:
         namespace = key.split(":", 1)[0]
@@ -144,7 +141,7 @@ def check_fleet(config: Mapping[str, Any], project_dir: Path, stack: str) -> Fle
             testers = read_stack_testers(
                 _decoded(config.get(key)),
                 _decoded(config.get(f"{namespace}:{PHONEBOOK_NAME}")),
-                stack_file=project_dir / path,
+                stack_text=read_stack_file(project_dir / path),
                 source=check.source,
                 key=key,
                 outside_sandbox=clear_phones_checked,
@@ -165,15 +162,6 @@ def _decoded(value: Any) -> Any:
         except ValueError:
             return value
     return value
-
-
-def _project_name(project_dir: Path) -> str:
-    try:
-        project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return _DEFAULT_PROJECT
-    name = project.get("name") if isinstance(project, dict) else None
-    return name if isinstance(name, str) and name else _DEFAULT_PROJECT
 
 
 # -- the agents, at the pod ----------------------------------------------------------------------

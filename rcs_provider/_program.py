@@ -23,6 +23,7 @@ from ._config import (
     PHONEBOOK_NAME,
     AgentSpec,
     FleetConfigError,
+    read_stack_file,
     read_stack_testers,
     stack_file_path,
 )
@@ -126,7 +127,7 @@ def declare_testers(
         testers = read_stack_testers(
             decoded[key],
             decoded[phonebook_key],
-            stack_file=path,
+            stack_text=read_stack_file(path),
             source=source,
             key=key,
             outside_sandbox=pulumi.Config("kaleyra").get("pod") != SANDBOX_POD,

@@ -12,10 +12,11 @@ from .model import (
     parse_fleet,
 )
 from .phonebook import PHONEBOOK_NAME, StackTesters, parse_stack_testers
-from .stack import read_stack_testers, stack_file_path
+from .stack import read_stack_file, read_stack_testers, stack_file_path
 from .stackfile import (
     clear_api_key_problems,
     clear_phone_paths,
+    compose_stack_text,
     phonebook_clear_phones,
     phonebook_yaml_number_problems,
     stack_file_problems,
@@ -32,11 +33,13 @@ __all__ = [
     "clear_api_key_problems",
     "clear_phone_paths",
     "clear_phone_problems",
+    "compose_stack_text",
     "fleet_warnings",
     "parse_fleet",
     "parse_stack_testers",
     "phonebook_clear_phones",
     "phonebook_yaml_number_problems",
+    "read_stack_file",
     "read_stack_testers",
     "stack_file_path",
     "stack_file_problems",

@@ -12,14 +12,14 @@ from .._project import find_project_file, stack_config_dir, stack_file_name
 from .phonebook import StackTesters, parse_stack_testers
 from .stackfile import stack_file_problems
 
-__all__ = ["read_stack_testers", "stack_file_path"]
+__all__ = ["read_stack_file", "read_stack_testers", "stack_file_path"]
 
 
 def read_stack_testers(
     agents_raw: object,
     phonebook_raw: object,
     *,
-    stack_file: Path,
+    stack_text: str | None,
     source: str,
     key: str,
     outside_sandbox: bool,
@@ -28,10 +28,10 @@ def read_stack_testers(
 ) -> StackTesters:
     """The valid testers of ``key`` and its phonebook, with every warning (phones in clear
     that the stack accepts first), or :class:`FleetConfigError` listing every problem:
-    ``extra_problems``, then the stack file's text (unquoted numbers, clear phones), then
-    the model's. ``outside_sandbox`` is false on the sandbox pod."""
+    ``extra_problems``, then the stack file's text ``stack_text`` (unquoted numbers, clear
+    phones), then the model's. ``outside_sandbox`` is false on the sandbox pod."""
     text_problems, clear_warning = stack_file_problems(
-        stack_file,
+        stack_text,
         key,
         agents_raw,
         phonebook_raw,
@@ -48,6 +48,15 @@ def read_stack_testers(
     if clear_warning is None:
         return testers
     return replace(testers, warnings=(clear_warning, *testers.warnings))
+
+
+def read_stack_file(path: Path) -> str | None:
+    """The stack file's text, or None when there is none to read (the engine reports a
+    missing stack file on its own)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def stack_file_path(folder: Path, stack: str) -> Path:

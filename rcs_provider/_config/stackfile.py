@@ -4,7 +4,6 @@ them, and phones or the api-key written in clear rather than as ``secure:`` valu
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 
@@ -16,19 +15,33 @@ from .phonebook import PHONEBOOK_NAME, phonebook_path
 __all__ = [
     "clear_api_key_problems",
     "clear_phone_paths",
+    "compose_stack_text",
     "phonebook_clear_phones",
     "phonebook_yaml_number_problems",
+    "stack_file_problems",
     "yaml_number_problems",
 ]
 
 
-def yaml_number_problems(stack_file: Path, key: str) -> list[str]:
+def compose_stack_text(text: str | None) -> yaml.Node | None:
+    """The stack file's YAML node tree, which keeps what decoding loses (quotes, ``secure:``
+    values as written). None for no text, or text that is not plain YAML (the engine reports
+    those), which every reader below takes as showing no problem."""
+    if text is None:
+        return None
+    try:
+        return yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+
+
+def yaml_number_problems(document: yaml.Node | None, key: str) -> list[str]:
     """Unquoted agent numbers and phones that YAML reads as a different number.
 
     The engine hands the program decoded values: ``agent: 04890`` arrives as ``4890`` and
     ``agent: 0xBEEF`` as ``48879``. Only the stack file's text shows it, so it is read here.
-    A file that is missing or not plain YAML yields no problem (the engine reports those)."""
-    agents = _agents_node(stack_file, key)
+    """
+    agents = _agents_node(document, key)
     if agents is None:
         return []
     problems = []
@@ -72,14 +85,13 @@ def _plain_number_problem(node: yaml.Node | None, path: str) -> list[str]:
     ]
 
 
-def clear_phone_paths(stack_file: Path, key: str) -> list[str]:
+def clear_phone_paths(document: yaml.Node | None, key: str) -> list[str]:
     """Config paths (``agents[i].testers[j].phone``) of the phones the stack file holds in
     clear, i.e. not as the ``secure:`` value that ``pulumi config set --secret`` writes.
 
     Decided per phone from the file itself: the engine only says whether any part of a key is
-    secret, and one secret phone must not hide the clear ones beside it. A file that is
-    missing or not plain YAML yields nothing (the engine reports those)."""
-    agents = _agents_node(stack_file, key)
+    secret, and one secret phone must not hide the clear ones beside it."""
+    agents = _agents_node(document, key)
     paths = []
     for i, agent in enumerate(agents.value if agents is not None else []):
         testers = _mapping_value(agent, "testers")
@@ -89,28 +101,26 @@ def clear_phone_paths(stack_file: Path, key: str) -> list[str]:
     return paths
 
 
-def _agents_node(stack_file: Path, key: str) -> yaml.SequenceNode | None:
-    try:
-        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    agents = _mapping_value(_mapping_value(root, "config"), key)
+def _agents_node(document: yaml.Node | None, key: str) -> yaml.SequenceNode | None:
+    agents = _mapping_value(_mapping_value(document, "config"), key)
     return agents if isinstance(agents, yaml.SequenceNode) else None
 
 
-def phonebook_yaml_number_problems(stack_file: Path, key: str) -> list[str]:
+def phonebook_yaml_number_problems(document: yaml.Node | None, key: str) -> list[str]:
     """Phonebook phones written without quotes that YAML reads as a different number."""
     problems = []
-    for path, node in _phone_nodes(stack_file, key):
+    for path, node in _phone_nodes(document, key):
         problems += _plain_number_problem(node, path)
     return problems
 
 
-def phonebook_clear_phones(stack_file: Path, key: str, phonebook_raw: object) -> dict[str, str]:
+def phonebook_clear_phones(
+    document: yaml.Node | None, key: str, phonebook_raw: object
+) -> dict[str, str]:
     """The phonebook's phones written in clear in the stack file: path -> masked phone."""
     people = phonebook_raw if isinstance(phonebook_raw, dict) else {}
     clear = {}
-    for path, node in _phone_nodes(stack_file, key):
+    for path, node in _phone_nodes(document, key):
         if isinstance(node, yaml.ScalarNode):
             label = next((str(k) for k in people if f"{phonebook_path(str(k))}.phone" == path), "")
             clear[path] = _masked_phone_of(people.get(label))
@@ -124,14 +134,9 @@ def _masked_phone_of(entry: object) -> str:
         return "an invalid number"
 
 
-def _phone_nodes(stack_file: Path, key: str) -> list[tuple[str, yaml.Node]]:
-    """``(testers.<label>.phone, its YAML node)`` for each phonebook entry of the stack file.
-    A file that is missing or not plain YAML yields nothing (the engine reports those)."""
-    try:
-        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    phonebook = _mapping_value(_mapping_value(root, "config"), key)
+def _phone_nodes(document: yaml.Node | None, key: str) -> list[tuple[str, yaml.Node]]:
+    """``(testers.<label>.phone, its YAML node)`` for each phonebook entry of the stack file."""
+    phonebook = _mapping_value(_mapping_value(document, "config"), key)
     if not isinstance(phonebook, yaml.MappingNode):
         return []
     nodes = []
@@ -147,17 +152,13 @@ API_KEY = CONFIG_KEYS["api_key"]
 SET_API_KEY_COMMAND = f"pulumi config set --secret {API_KEY} <key>"
 
 
-def clear_api_key_problems(stack_file: Path) -> list[str]:
+def clear_api_key_problems(document: yaml.Node | None) -> list[str]:
     """``kaleyra:apiKey`` written in clear in the stack file (not a ``secure:`` value).
 
     The key would sit in git and, as part of the stack config, in the state and every history
     file of the backend. Read from the file: the engine hands the program the decrypted value
-    either way. A missing, empty or unreadable file yields nothing."""
-    try:
-        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    node = _mapping_value(_mapping_value(root, "config"), API_KEY)
+    either way. An empty value yields nothing."""
+    node = _mapping_value(_mapping_value(document, "config"), API_KEY)
     if (
         not isinstance(node, yaml.ScalarNode)
         or node.tag.endswith(":null")
@@ -172,7 +173,7 @@ def clear_api_key_problems(stack_file: Path) -> list[str]:
 
 
 def stack_file_problems(
-    stack_file: Path,
+    stack_text: str | None,
     key: str,
     agents_raw: object,
     phonebook_raw: object,
@@ -187,17 +188,18 @@ def stack_file_problems(
 
     Clear secrets are checked ``outside_sandbox`` only: the sandbox pod's numbers are not
     personal data and its key is the public demo key. ``allow_clear_phones`` never covers the
-    api-key."""
+    api-key. ``stack_text`` is the stack file's text; None (no file) shows no problem."""
+    document = compose_stack_text(stack_text)
     phonebook_key = f"{key.split(':', 1)[0]}:{PHONEBOOK_NAME}"
     numbers = [
-        *yaml_number_problems(stack_file, key),
-        *phonebook_yaml_number_problems(stack_file, phonebook_key),
+        *yaml_number_problems(document, key),
+        *phonebook_yaml_number_problems(document, phonebook_key),
     ]
-    api_key = clear_api_key_problems(stack_file) if outside_sandbox else []
+    api_key = clear_api_key_problems(document) if outside_sandbox else []
     in_phonebook = (
-        phonebook_clear_phones(stack_file, phonebook_key, phonebook_raw) if outside_sandbox else {}
+        phonebook_clear_phones(document, phonebook_key, phonebook_raw) if outside_sandbox else {}
     )
-    inline = clear_phone_paths(stack_file, key) if outside_sandbox else []
+    inline = clear_phone_paths(document, key) if outside_sandbox else []
     clear, warning = clear_phone_problems(
         [*inline, *in_phonebook],
         agents_raw,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from .build import build_review
 from .command import main
+from .diff import AgentReview, Change, ChangeKind, Review, StackReview, Status
 from .gitsource import ReviewUsageError
-from .model import AgentReview, Change, ChangeKind, Review, StackReview, Status
 from .render import FORMATS, render, to_json_data
 
 __all__ = [

@@ -6,24 +6,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-
+from .._project import project_name
 from .checks import check_stack
 from .connection import connection_changes
 from .decrypt import decrypted_testers
+from .diff import Review, diff_stack
 from .gitsource import read_sources
-from .model import Review, diff_stack
-from .stackfile import StackVersion, read_stack_version
+from .stack_version import StackVersion, read_stack_version
 
-__all__ = ["DEFAULT_PROJECT", "build_review", "project_name"]
-
-DEFAULT_PROJECT = "rcs-testers"
+__all__ = ["build_review"]
 
 
 def build_review(project_dir: Path, *, base_ref: str | None, decrypt: bool = False) -> Review:
     """Review every stack file whose text differs between the base and the work tree.
 
     Unchanged stack files are left out: the review is about what this change does."""
+    project_dir = project_dir.resolve()
     sources = read_sources(project_dir, base_ref)
     project = project_name(project_dir)
     stacks = []
@@ -78,13 +76,3 @@ class _VersionReader:
         return read_stack_version(
             self.stack, self.source, text, project=self.project, decrypted=decrypted
         )
-
-
-def project_name(project_dir: Path) -> str:
-    """The Pulumi project's name (the namespace of ``<project>:agents``), from Pulumi.yaml."""
-    try:
-        root = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return DEFAULT_PROJECT
-    name = root.get("name") if isinstance(root, dict) else None
-    return name if isinstance(name, str) and name else DEFAULT_PROJECT

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from . import rules
-from .model import StackReview
-from .stackfile import StackVersion
+from .diff import StackReview
+from .stack_version import StackVersion
 
 __all__ = ["CEILING_MARGIN", "check_stack"]
 
@@ -30,7 +30,7 @@ def check_stack(review: StackReview, head: StackVersion | None) -> None:
         )
         review.problems += [f"{head.source}: {p}" for p in rules.clear_api_key(head.text, head.pod)]
         return
-    problems, warnings = rules.validation(
+    problems, warnings = rules.preview_problems_and_warnings(
         head.agents_value,
         source=head.source,
         key=head.agents_key,

@@ -21,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rcs-testers review",
         description=(
-            "Summarise the tester changes of every stacks/Pulumi.<env>.yaml between a git base "
+            "Summarise the tester changes of every Pulumi.<env>.yaml of the project's "
+            "stackConfigDir between a git base "
             "and the work tree. Needs no engine, backend, passphrase or network "
             "(unless --decrypt). Exit status: 0 clean, 1 validation problems, 2 usage error."
         ),
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path.cwd(),
         metavar="DIR",
-        help="the project folder holding Pulumi.yaml and stacks/ (default: the current folder)",
+        help="the project folder holding Pulumi.yaml (default: the current folder)",
     )
     parser.add_argument(
         "--decrypt",

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import rules
-from .stackfile import StackVersion
+from .stack_version import StackVersion
 
 __all__ = ["CONNECTION_SETTINGS", "ConnectionChange", "SettingChange", "connection_changes"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .._markdown import one_line as _line
 from .._markdown import table_cell as _cell
-from .model import AgentReview, Change, Review, StackReview, Status
+from .diff import AgentReview, Change, Review, StackReview, Status
 
 __all__ = ["FORMATS", "JSON_SHAPE_VERSION", "render", "to_json_data"]
 

@@ -12,13 +12,10 @@ checks it), only that the rest of the stack is.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import re
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._config import (
@@ -27,6 +24,7 @@ from .._config import (
     AgentSpec,
     FleetConfigError,
     clear_api_key_problems,
+    compose_stack_text,
     parse_stack_testers,
     stack_file_problems,
 )
@@ -69,8 +67,8 @@ __all__ = [
     "new_tester_budget",
     "phone_digits",
     "phonebook_path",
+    "preview_problems_and_warnings",
     "redact_digits",
-    "validation",
 ]
 
 SECURE = "secure"
@@ -112,7 +110,7 @@ def new_tester_budget(config: Mapping[str, Any]) -> tuple[int, str | None]:
         return DEFAULT_NEW_TESTER_BUDGET, str(err)
 
 
-def validation(
+def preview_problems_and_warnings(
     agents: object,
     *,
     source: str,
@@ -131,15 +129,14 @@ def validation(
     values, secret phones still encrypted unless decrypted by the engine; ``pod`` and
     ``allow_clear`` the stack's ``kaleyra:pod`` and ``<project>:allowClearPhones`` values."""
     placeholders = _Placeholders(agents, phonebook)
-    with _stack_file(text) as stack_file:
-        text_problems, clear_warning = stack_file_problems(
-            stack_file,
-            key,
-            agents,
-            phonebook,
-            outside_sandbox=pod != SANDBOX_POD,
-            allow_clear_phones=_config_bool(allow_clear),
-        )
+    text_problems, clear_warning = stack_file_problems(
+        text,
+        key,
+        agents,
+        phonebook,
+        outside_sandbox=pod != SANDBOX_POD,
+        allow_clear_phones=_config_bool(allow_clear),
+    )
     try:
         testers = parse_stack_testers(
             placeholders.agents,
@@ -159,11 +156,10 @@ def validation(
 
 def clear_api_key(text: str, pod: object) -> list[str]:
     """The program's problem for a ``kaleyra:apiKey`` written in clear (none on the sandbox
-    pod), for stacks that :func:`validation` cannot read further."""
+    pod), for stacks that :func:`preview_problems_and_warnings` cannot read further."""
     if pod == SANDBOX_POD:
         return []
-    with _stack_file(text) as stack_file:
-        return clear_api_key_problems(stack_file)
+    return clear_api_key_problems(compose_stack_text(text))
 
 
 def api_key_destination(pod: object, base_url: object) -> tuple[str | None, str]:
@@ -217,16 +213,6 @@ def allow_clear_phones_key(project: str) -> str:
 def _config_bool(value: object) -> bool:
     """A boolean stack setting as ``pulumi.Config.get_bool`` reads it."""
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-@contextlib.contextmanager
-def _stack_file(text: str) -> Iterator[Path]:
-    """The stack file's text as a file: the program's readers take a path, and the base
-    version of a stack lives only in git."""
-    with tempfile.TemporaryDirectory(prefix="rcs-review-") as folder:
-        path = Path(folder) / "stack.yaml"
-        path.write_text(text, encoding="utf-8")
-        yield path
 
 
 class _Placeholders:

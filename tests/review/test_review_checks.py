@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rcs_provider._review import build_review
-from rcs_provider._review.model import StackReview
+from rcs_provider._review.diff import StackReview
 from support.fleet_data import formatted
 from support.git_repo import StackRepo, secret, stack_config
 
@@ -183,3 +184,25 @@ def test_agents_encrypted_as_a_whole_warn_instead_of_failing(repo: StackRepo) ->
 def test_secret_notes_pass_validation(repo: StackRepo) -> None:
     testers = [{"label": "qa-0", "phone": secret("0"), "note": secret("note")}]
     assert reviewed(repo, stack_config([{"agent": "48900", "testers": testers}])).problems == []
+
+
+def test_the_stack_text_is_checked_without_a_temporary_file(
+    repo: StackRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The program's stack-file rules take the text: the base version, which lives only in
+    git, is never written out."""
+
+    def no_temporary_files(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the review wrote a temporary file")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temporary_files)
+    monkeypatch.setattr(tempfile, "mkstemp", no_temporary_files)
+    content = stack_config(
+        [{"agent": "48900", "testers": [{"label": "qa-0", "phone": formatted(1)}]}],
+        **{"kaleyra:apiKey": "PLAINTEXTKEY999"},
+    )
+    problems = reviewed(repo, content).problems
+    assert [p.split(": ", 2)[1] for p in problems] == [
+        "kaleyra:apiKey",
+        "agents[0].testers[0].phone",
+    ]

@@ -13,7 +13,7 @@ import pytest
 from rcs_provider import _cli as cli
 from rcs_provider._review.command import main
 from support.fleet_data import formatted
-from support.git_repo import StackRepo, stack_config
+from support.git_repo import PROJECT_FILE, StackRepo, stack_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -191,7 +191,11 @@ def test_repository_without_stacks_folder(
     repo.commit("no stacks")
     assert main(["--project", str(repo.root)]) == 2
     err = capsys.readouterr().err
-    assert f"{repo.root / 'stacks'} is not a folder. Run the review in the project folder" in err
+    assert (
+        f"{repo.root.resolve() / 'stacks'} (the stackConfigDir of "
+        f"{repo.root.resolve() / 'Pulumi.yaml'}) is not a folder. Create it with the stack "
+        "files, or set stackConfigDir in Pulumi.yaml to the folder that holds them." in err
+    )
 
 
 def test_folder_outside_git(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -294,6 +298,7 @@ def test_project_in_a_subfolder_of_the_repository(
     repo = StackRepo(tmp_path / "repo")
     project = repo.root / "infra" / "testers"
     (project / "stacks").mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text(PROJECT_FILE, encoding="utf-8")
     (project / "stacks" / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
     repo.commit("project in a subfolder, no testers yet")
     repo.branch("change")

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rcs_provider._review.model import Review, diff_stack
+from rcs_provider._review.diff import Review, diff_stack
 from rcs_provider._review.render import FORMATS, render
-from rcs_provider._review.stackfile import read_stack_version
+from rcs_provider._review.stack_version import read_stack_version
 from support.fleet_data import formatted, phone
 from support.git_repo import secret
 

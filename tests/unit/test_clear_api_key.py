@@ -3,12 +3,10 @@ read from the file's text as preview and the review both read it, and never quot
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
-from rcs_provider._config import clear_api_key_problems, stack_file_problems
+from rcs_provider._config import clear_api_key_problems, compose_stack_text, stack_file_problems
 
 KEY = "rcs-testers:agents"
 API_KEY = "PLAINTEXTKEY999"
@@ -22,16 +20,14 @@ PROBLEM = (
 )
 
 
-def write_stack(tmp_path: Path, api_key: object, **extra: object) -> Path:
-    stack_file = tmp_path / "Pulumi.prod.yaml"
+def stack_text(api_key: object, **extra: object) -> str:
     config = {"kaleyra:pod": "in", "kaleyra:apiKey": api_key, KEY: AGENTS, **extra}
-    stack_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
-    return stack_file
+    return yaml.safe_dump({"config": config}, sort_keys=False)
 
 
-def problems(stack_file: Path, *, outside_sandbox: bool = True, allow: bool = False) -> list[str]:
+def problems(text: str, *, outside_sandbox: bool = True, allow: bool = False) -> list[str]:
     found, _ = stack_file_problems(
-        stack_file,
+        text,
         KEY,
         AGENTS,
         None,
@@ -41,53 +37,48 @@ def problems(stack_file: Path, *, outside_sandbox: bool = True, allow: bool = Fa
     return found
 
 
-def test_a_clear_api_key_is_a_problem_with_the_exact_fix(tmp_path: Path) -> None:
-    stack_file = write_stack(tmp_path, API_KEY)
+def test_a_clear_api_key_is_a_problem_with_the_exact_fix() -> None:
+    text = stack_text(API_KEY)
 
-    assert clear_api_key_problems(stack_file) == [PROBLEM]
-    assert problems(stack_file) == [PROBLEM]
+    assert clear_api_key_problems(compose_stack_text(text)) == [PROBLEM]
+    assert problems(text) == [PROBLEM]
     assert API_KEY not in PROBLEM
 
 
 @pytest.mark.parametrize("value", [12345, "k", "with-dash_and.dot"])
-def test_any_clear_scalar_is_a_clear_api_key(tmp_path: Path, value: object) -> None:
-    assert problems(write_stack(tmp_path, value)) == [PROBLEM]
+def test_any_clear_scalar_is_a_clear_api_key(value: object) -> None:
+    assert problems(stack_text(value)) == [PROBLEM]
 
 
-def test_a_secret_api_key_is_no_problem(tmp_path: Path) -> None:
-    assert problems(write_stack(tmp_path, SECURE)) == []
+def test_a_secret_api_key_is_no_problem() -> None:
+    assert problems(stack_text(SECURE)) == []
 
 
 @pytest.mark.parametrize("value", [None, "", "  "])
-def test_an_unset_api_key_is_not_reported_here(tmp_path: Path, value: object) -> None:
+def test_an_unset_api_key_is_not_reported_here(value: object) -> None:
     # The provider reports a missing key as "kaleyra:apiKey is not set".
-    assert problems(write_stack(tmp_path, value)) == []
+    assert problems(stack_text(value)) == []
 
 
-def test_no_api_key_in_the_file_is_no_problem(tmp_path: Path) -> None:
-    stack_file = tmp_path / "Pulumi.prod.yaml"
-    stack_file.write_text(yaml.safe_dump({"config": {"kaleyra:pod": "in", KEY: AGENTS}}))
-    assert problems(stack_file) == []
+def test_no_api_key_in_the_file_is_no_problem() -> None:
+    assert problems(yaml.safe_dump({"config": {"kaleyra:pod": "in", KEY: AGENTS}})) == []
 
 
-def test_the_sandbox_pod_accepts_a_clear_api_key(tmp_path: Path) -> None:
-    stack_file = write_stack(tmp_path, "sandbox-api-key")
-    assert problems(stack_file, outside_sandbox=False) == []
+def test_the_sandbox_pod_accepts_a_clear_api_key() -> None:
+    assert problems(stack_text("sandbox-api-key"), outside_sandbox=False) == []
 
 
-def test_allow_clear_phones_does_not_cover_the_api_key(tmp_path: Path) -> None:
-    stack_file = write_stack(tmp_path, API_KEY)
-    assert problems(stack_file, allow=True) == [PROBLEM]
+def test_allow_clear_phones_does_not_cover_the_api_key() -> None:
+    assert problems(stack_text(API_KEY), allow=True) == [PROBLEM]
 
 
-def test_the_api_key_problem_comes_first_beside_clear_phones(tmp_path: Path) -> None:
+def test_the_api_key_problem_comes_first_beside_clear_phones() -> None:
     agents = [{"agent": "48900", "testers": [{"label": "qa-bob", "phone": "+91 98002 00002"}]}]
-    stack_file = tmp_path / "Pulumi.prod.yaml"
     config = {"kaleyra:pod": "in", "kaleyra:apiKey": API_KEY, KEY: agents}
-    stack_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    text = yaml.safe_dump({"config": config}, sort_keys=False)
 
     found, _ = stack_file_problems(
-        stack_file, KEY, agents, None, outside_sandbox=True, allow_clear_phones=False
+        text, KEY, agents, None, outside_sandbox=True, allow_clear_phones=False
     )
 
     assert found[0] == PROBLEM

@@ -3,13 +3,11 @@ beside them hides none, and each is reported at its own path with a masked numbe
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider._config import clear_phone_paths, clear_phone_problems
+from rcs_provider._config import clear_phone_paths, clear_phone_problems, compose_stack_text
 
 KEY = "rcs-testers:agents"
 SECURE = {"secure": "v1:c2VjcmV0IHBob25lIGNpcGhlcnRleHQ="}
@@ -19,11 +17,13 @@ def phone_of(n: int) -> str:
     return f"+91 98{n:03d} {n:05d}"
 
 
-def write_stack(tmp_path: Path, agents: list[dict[str, object]]) -> Path:
-    stack_file = tmp_path / "Pulumi.prod.yaml"
+def stack_text(agents: list[dict[str, object]]) -> str:
     config = {"kaleyra:pod": "na", KEY: agents}
-    stack_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
-    return stack_file
+    return yaml.safe_dump({"config": config}, sort_keys=False)
+
+
+def clear_paths(text: str | None) -> list[str]:
+    return clear_phone_paths(compose_stack_text(text), KEY)
 
 
 def mixed_agents() -> list[dict[str, object]]:
@@ -46,24 +46,21 @@ def mixed_agents() -> list[dict[str, object]]:
     ]
 
 
-def test_clear_phones_beside_secret_ones_are_each_found(tmp_path: Path) -> None:
-    stack_file = write_stack(tmp_path, mixed_agents())
-    assert clear_phone_paths(stack_file, KEY) == [
+def test_clear_phones_beside_secret_ones_are_each_found() -> None:
+    assert clear_paths(stack_text(mixed_agents())) == [
         "agents[0].testers[1].phone",
         "agents[1].testers[2].phone",
     ]
 
 
-def test_an_all_secret_stack_has_no_clear_phone(tmp_path: Path) -> None:
+def test_an_all_secret_stack_has_no_clear_phone() -> None:
     agents = [{"agent": "48900", "testers": [{"label": "qa-alice", "phone": SECURE}]}]
-    assert clear_phone_paths(write_stack(tmp_path, agents), KEY) == []
+    assert clear_paths(stack_text(agents)) == []
 
 
-def test_a_missing_or_broken_file_reports_nothing(tmp_path: Path) -> None:
-    assert clear_phone_paths(tmp_path / "absent.yaml", KEY) == []
-    broken = tmp_path / "broken.yaml"
-    broken.write_text("config: [unclosed")
-    assert clear_phone_paths(broken, KEY) == []
+def test_a_missing_or_broken_file_reports_nothing() -> None:
+    assert clear_paths(None) == []
+    assert clear_paths("config: [unclosed") == []
 
 
 def decoded(agents: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -81,9 +78,9 @@ def decoded(agents: list[dict[str, object]]) -> list[dict[str, object]]:
     return clear
 
 
-def test_each_clear_phone_is_a_problem_naming_its_path_and_the_fix(tmp_path: Path) -> None:
+def test_each_clear_phone_is_a_problem_naming_its_path_and_the_fix() -> None:
     agents = mixed_agents()
-    paths = clear_phone_paths(write_stack(tmp_path, agents), KEY)
+    paths = clear_paths(stack_text(agents))
 
     problems, warning = clear_phone_problems(paths, decoded(agents), key=KEY, allowed=False)
 
@@ -100,9 +97,9 @@ def test_each_clear_phone_is_a_problem_naming_its_path_and_the_fix(tmp_path: Pat
     ]
 
 
-def test_the_opt_out_turns_the_problems_into_one_warning_naming_them(tmp_path: Path) -> None:
+def test_the_opt_out_turns_the_problems_into_one_warning_naming_them() -> None:
     agents = mixed_agents()
-    paths = clear_phone_paths(write_stack(tmp_path, agents), KEY)
+    paths = clear_paths(stack_text(agents))
 
     problems, warning = clear_phone_problems(paths, decoded(agents), key=KEY, allowed=True)
 
@@ -169,9 +166,4 @@ def test_exactly_the_clear_phones_are_found_in_any_mix(
                 )
                 lines.append(f"          phone: {text}")
                 expected.append(f"agents[{i}].testers[{j}].phone")
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        stack_file = Path(folder) / "Pulumi.prod.yaml"
-        stack_file.write_text("\n".join(lines) + "\n")
-        assert clear_phone_paths(stack_file, KEY) == expected
+    assert clear_paths("\n".join(lines) + "\n") == expected

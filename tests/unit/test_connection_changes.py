@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from rcs_provider._review.connection import connection_changes
-from rcs_provider._review.stackfile import StackVersion, read_stack_version
+from rcs_provider._review.stack_version import StackVersion, read_stack_version
 
 ATTACKER = "https://kaleyra-proxy.attacker.example"
 AGENTS = [{"agent": "48900", "testers": []}]

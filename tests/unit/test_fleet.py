@@ -243,11 +243,10 @@ def test_logical_name() -> None:
     assert tester_logical_name("48900", "qa-alice") == "48900-qa-alice"
 
 
-def test_unquoted_numbers_that_yaml_would_change_are_refused(tmp_path: Any) -> None:
-    from rcs_provider._config import yaml_number_problems
+def test_unquoted_numbers_that_yaml_would_change_are_refused() -> None:
+    from rcs_provider._config import compose_stack_text, yaml_number_problems
 
-    stack = tmp_path / "Pulumi.dev.yaml"
-    stack.write_text(
+    stack = compose_stack_text(
         "config:\n"
         "  rcs-testers:agents:\n"
         "    - agent: 04890\n"
@@ -269,9 +268,9 @@ def test_unquoted_numbers_that_yaml_would_change_are_refused(tmp_path: Any) -> N
         'agents[1].agent: written without quotes as 0xBEEF, which YAML may read as a different number: quote it ("0xBEEF")',
         'agents[2].agent: written without quotes as 48900.0, which YAML may read as a different number: quote it ("48900.0")',
     ]
-    assert yaml_number_problems(tmp_path / "missing.yaml", "rcs-testers:agents") == []
-    (tmp_path / "bad.yaml").write_text("config: [unclosed")
-    assert yaml_number_problems(tmp_path / "bad.yaml", "rcs-testers:agents") == []
+    assert yaml_number_problems(compose_stack_text(None), "rcs-testers:agents") == []
+    bad = compose_stack_text("config: [unclosed")
+    assert yaml_number_problems(bad, "rcs-testers:agents") == []
 
 
 def test_extra_problems_come_first_and_fail_an_otherwise_valid_fleet() -> None:
@@ -295,22 +294,20 @@ def test_huge_integers_are_a_config_problem() -> None:
 @pytest.mark.parametrize(
     "text", ["48 900", "4 8", "qa", "+91 98000 00001", "+919800000001", "48900", "0", "-48900"]
 )
-def test_plain_scalars_yaml_keeps_are_not_flagged(tmp_path: Any, text: str) -> None:
-    from rcs_provider._config import yaml_number_problems
+def test_plain_scalars_yaml_keeps_are_not_flagged(text: str) -> None:
+    from rcs_provider._config import compose_stack_text, yaml_number_problems
 
-    stack = tmp_path / "s.yaml"
-    stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
+    stack = compose_stack_text(f"config:\n  k:\n    - agent: {text}\n")
     assert yaml_number_problems(stack, "k") == []
 
 
 @pytest.mark.parametrize(
     "text", ["04890", "0xBEEF", "0o17", "0b101", "48900.0", "4.89e4", "48_900", ".5", "1e5"]
 )
-def test_plain_scalars_yaml_changes_are_flagged(tmp_path: Any, text: str) -> None:
-    from rcs_provider._config import yaml_number_problems
+def test_plain_scalars_yaml_changes_are_flagged(text: str) -> None:
+    from rcs_provider._config import compose_stack_text, yaml_number_problems
 
-    stack = tmp_path / "s.yaml"
-    stack.write_text(f"config:\n  k:\n    - agent: {text}\n")
+    stack = compose_stack_text(f"config:\n  k:\n    - agent: {text}\n")
     assert len(yaml_number_problems(stack, "k")) == 1
 
 

@@ -4,15 +4,16 @@ inline entries, and every problem of both is listed with its path, numbers maske
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from rcs_provider._config import (
     FleetConfigError,
     StackTesters,
     clear_phone_problems,
+    compose_stack_text,
     parse_fleet,
     parse_stack_testers,
     phonebook_clear_phones,
@@ -285,31 +286,27 @@ def test_every_problem_of_both_is_listed_at_once() -> None:
 # -- the stack file --------------------------------------------------------------------------
 
 
-def stack_file(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "Pulumi.dev.yaml"
-    path.write_text("config:\n  rcs-testers:testers:\n" + text)
-    return path
+def stack_document(text: str) -> yaml.Node | None:
+    return compose_stack_text("config:\n  rcs-testers:testers:\n" + text)
 
 
-def test_unquoted_phonebook_numbers_that_yaml_changes_are_problems(tmp_path: Path) -> None:
-    path = stack_file(
-        tmp_path,
+def test_unquoted_phonebook_numbers_that_yaml_changes_are_problems() -> None:
+    document = stack_document(
         "    qa-alice:\n      phone: 0919800000001\n    qa-bob:\n      phone: +919800000002\n",
     )
-    assert phonebook_yaml_number_problems(path, "rcs-testers:testers") == [
+    assert phonebook_yaml_number_problems(document, "rcs-testers:testers") == [
         "testers.qa-alice.phone: written without quotes as 09198XXXXXX01, which YAML may read "
         'as a different number: quote it ("09198XXXXXX01")'
     ]
 
 
-def test_clear_phonebook_phones_are_found_one_by_one(tmp_path: Path) -> None:
-    path = stack_file(
-        tmp_path,
+def test_clear_phonebook_phones_are_found_one_by_one() -> None:
+    document = stack_document(
         f'    qa-alice:\n      phone: "{formatted(1)}"\n'
         "    qa-bob:\n      phone:\n        secure: v1:abc\n",
     )
     book = {"qa-alice": person(1), "qa-bob": person(2)}
-    clear = phonebook_clear_phones(path, "rcs-testers:testers", book)
+    clear = phonebook_clear_phones(document, "rcs-testers:testers", book)
     assert clear == {"testers.qa-alice.phone": "91980XXXXX01"}
     problems, _ = clear_phone_problems(
         list(clear), None, key="rcs-testers:agents", allowed=False, masked=clear

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from . import rules
 from .connection import ConnectionChange
-from .stackfile import INVALID, AgentRoster, StackVersion, TesterEntry
+from .stack_version import INVALID, DeclaredAgent, StackVersion, TesterEntry
 
 __all__ = [
     "AgentReview",
@@ -254,18 +254,18 @@ def diff_stack(base: StackVersion | None, head: StackVersion | None) -> StackRev
     status = _status(base is not None, head is not None)
     agents: dict[str, AgentReview] = {}
     for number in [*after, *(a for a in before if a not in after)]:
-        roster = after.get(number) or before[number]
+        declared = after.get(number) or before[number]
         agents[number] = AgentReview(
             agent=number,
-            name=roster.name,
+            name=declared.name,
             status=_status(number in before, number in after),
             testers_after=len(after[number].testers) if number in after else 0,
         )
     removed: list[tuple[str, TesterEntry]] = []
     added: list[tuple[str, TesterEntry]] = []
     for number, review in agents.items():
-        old = before.get(number, AgentRoster(number, None, {})).testers
-        new = after.get(number, AgentRoster(number, None, {})).testers
+        old = before.get(number, DeclaredAgent(number, None, {})).testers
+        new = after.get(number, DeclaredAgent(number, None, {})).testers
         review.changes += _same_labels(number, old, new)
         gone = [old[label] for label in old if label not in new]
         came = [new[label] for label in new if label not in old]

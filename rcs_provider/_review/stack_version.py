@@ -4,7 +4,7 @@ Secret phones stay encrypted and are identified by their ciphertext; clear phone
 normalised digits. A reference to the stack's phonebook (``rcs-testers:testers``) reads as the
 person's entry, so moving a stack between references and inline testers changes nothing. The
 reading is lenient, so an invalid stack still shows what it changes; whether it is valid is
-:func:`rules.validation`'s job.
+:func:`rules.preview_problems_and_warnings`'s job.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import yaml
 
 from . import rules
 
-__all__ = ["INVALID", "AgentRoster", "Phone", "StackVersion", "TesterEntry", "read_stack_version"]
+__all__ = ["INVALID", "DeclaredAgent", "Phone", "StackVersion", "TesterEntry", "read_stack_version"]
 
 POD_KEY = "kaleyra:pod"
 #: How a phone that the program would refuse is shown (it was never registered).
@@ -56,7 +56,7 @@ class TesterEntry:
 
 
 @dataclass(frozen=True)
-class AgentRoster:
+class DeclaredAgent:
     """One agent's testers by label, in declaration order."""
 
     agent: str
@@ -74,7 +74,7 @@ class StackVersion:
     config: dict[str, Any]
     agents_key: str
     agents_value: object
-    agents: dict[str, AgentRoster]
+    agents: dict[str, DeclaredAgent]
     read_problem: str | None = None
     phonebook_value: object = None
 
@@ -115,7 +115,7 @@ def read_stack_version(
         config=config,
         agents_key=key,
         agents_value=value,
-        agents=_rosters(value, phonebook),
+        agents=_declared_agents(value, phonebook),
         read_problem=problem,
         phonebook_value=phonebook,
     )
@@ -139,14 +139,14 @@ def _config_of(text: str) -> tuple[dict[str, Any], str | None]:
     return config, None
 
 
-def _rosters(value: object, phonebook: object) -> dict[str, AgentRoster]:
+def _declared_agents(value: object, phonebook: object) -> dict[str, DeclaredAgent]:
     people = phonebook if isinstance(phonebook, dict) else {}
-    rosters: dict[str, AgentRoster] = {}
+    declared: dict[str, DeclaredAgent] = {}
     for node in _list(value):
         if not isinstance(node, dict):
             continue
         agent = rules.agent_number(node.get("agent"))
-        if agent is None or agent in rosters:
+        if agent is None or agent in declared:
             continue
         name = node.get("name")
         testers: dict[str, TesterEntry] = {}
@@ -166,8 +166,8 @@ def _rosters(value: object, phonebook: object) -> dict[str, AgentRoster]:
                 allow_non_mobile=tester.get(rules.ALLOW_NON_MOBILE_KEY) is True,
             )
         shown_name = rules.redact_digits(name) if isinstance(name, str) else None
-        rosters[agent] = AgentRoster(agent, shown_name, testers)
-    return rosters
+        declared[agent] = DeclaredAgent(agent, shown_name, testers)
+    return declared
 
 
 def _written_out(entry: object, people: dict[Any, Any]) -> dict[str, Any] | None:
