@@ -20,8 +20,8 @@ from facts import load_average
 from measure import Spread, pulumi_timed
 from workload import Fleet, Stack, engine_environ, fresh_stack, prepare_sandbox
 
+from rcs_devtools.fleet_data import agents_block
 from rcs_provider.sandbox import running_sandbox
-from support.fleet_data import agents_block
 
 NO_READ_MAIN = '''"""The shipped program, the read of the last deployment switched off (bench)."""
 import pulumi
