@@ -118,6 +118,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--testers", type=int, default=50)
     args = parser.parse_args()
+    if args.testers < len(AGENTS) or args.repeat < 1:
+        parser.error(
+            f"--testers {len(AGENTS)} or more (one per agent at least), --repeat 1 or more"
+        )
     env = engine_environ()
     results: dict[tuple[str, bool], list[tuple[float, float, int, int]]] = {}
     with servers() as running, tempfile.TemporaryDirectory(prefix="rcs-bench-") as tmp:
