@@ -39,17 +39,17 @@ $(UV):
 $(STAMP): pyproject.toml $(LOCK) | $(UV)
 	@echo "venv: syncing $(VENV) with $(LOCK)"
 	@$(UV) pip sync --quiet --python $(PY) $(LOCK)
-	@$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@$(UV) pip install --quiet --python $(PY) --no-deps -e . -e devtools
 	@rm -f $(VENV)/.installed-*; touch $@
 
 $(LOWEST_STAMP): pyproject.toml $(LOWEST_LOCK) | $(UV)
 	@echo "venv: syncing $(LOWEST_VENV) with $(LOWEST_LOCK)"
 	@test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(LOWEST_VENV)
 	@$(UV) pip sync --quiet --python $(LOWEST_VENV)/bin/python $(LOWEST_LOCK)
-	@$(UV) pip install --quiet --python $(LOWEST_VENV)/bin/python --no-deps -e .
+	@$(UV) pip install --quiet --python $(LOWEST_VENV)/bin/python --no-deps -e . -e devtools
 	@rm -f $(LOWEST_VENV)/.installed-*; touch $@
 
-venv: $(STAMP) ## create .venv: the package (editable), its extras (dev, sandbox, backends) at the exact versions of requirements/lock.txt
+venv: $(STAMP) ## create .venv: the package and devtools/ (editable), its extras (dev, sandbox, backends) at the exact versions of requirements/lock.txt
 
 lock: $(UV) ## re-resolve requirements/*.txt after editing pyproject.toml (UPGRADE=1: newest allowed)
 	@$(COMPILE) --all-extras -o $(LOCK)
@@ -98,8 +98,8 @@ test-backends: venv engine ## team state backends (file, PostgreSQL, S3) on real
 WORKFLOWS := .github/workflows
 
 lint: venv ## ruff format --check, ruff check; actionlint and zizmor --offline on .github/workflows
-	@$(VENV)/bin/ruff format --check --quiet rcs_provider tests bench scripts policy __main__.py
-	@$(VENV)/bin/ruff check --quiet rcs_provider tests bench scripts policy __main__.py
+	@$(VENV)/bin/ruff format --check --quiet rcs_provider devtools tests bench scripts policy __main__.py
+	@$(VENV)/bin/ruff check --quiet rcs_provider devtools tests bench scripts policy __main__.py
 	@"$$(scripts/bootstrap-actionlint)" -shellcheck $(VENV)/bin/shellcheck $(WORKFLOWS)/*.yml
 	@$(VENV)/bin/zizmor --offline --quiet --no-progress .
 

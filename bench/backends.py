@@ -18,25 +18,23 @@ import argparse
 import contextlib
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-from rcs_provider.sandbox import SandboxProcess, running_sandbox  # noqa: E402
-from support.fleet_data import agents_block  # noqa: E402
-from support.pulumi_cli import Project, engine_environ  # noqa: E402
-from support.state_servers import (  # noqa: E402
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import Project, engine_environ
+from rcs_devtools.state_servers import (
     PostgresServer,
     S3Server,
     running_postgres,
     running_s3,
 )
+from rcs_provider.sandbox import SandboxProcess, running_sandbox
+
+REPO = Path(__file__).resolve().parents[1]
 
 AGENTS = ["48900", "20700", "31337", "41000", "52000"]
 BACKENDS = ["file", "postgres", "s3"]
@@ -120,6 +118,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--testers", type=int, default=50)
     args = parser.parse_args()
+    if args.testers < len(AGENTS) or args.repeat < 1:
+        parser.error(
+            f"--testers {len(AGENTS)} or more (one per agent at least), --repeat 1 or more"
+        )
     env = engine_environ()
     results: dict[tuple[str, bool], list[tuple[float, float, int, int]]] = {}
     with servers() as running, tempfile.TemporaryDirectory(prefix="rcs-bench-") as tmp:

@@ -23,21 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO))
+from rcs_devtools.fleet_data import formatted
+from rcs_devtools.pulumi_cli import Project, Stack, engine_environ
+from rcs_provider._config_size import ENV_STRING_LIMIT
+from rcs_provider.sandbox import running_sandbox
 
-from rcs_provider._config_size import ENV_STRING_LIMIT  # noqa: E402
-from rcs_provider.sandbox import running_sandbox  # noqa: E402
-from support.fleet_data import formatted  # noqa: E402
-from support.pulumi_cli import Project, Stack, engine_environ  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 PER_AGENT = 200
 FIRST_AGENT = 48900

@@ -28,8 +28,8 @@ from statesize import TesterBytes, tester_bytes
 from timeline import Timeline, timeline
 from workload import Fleet, Stack, fresh_stack, prepare_sandbox
 
+from rcs_devtools.fleet_data import agents_block
 from rcs_provider.sandbox import SandboxProcess
-from support.fleet_data import agents_block
 
 __all__ = ["MODES", "DailyPlan", "DailyResult", "ModeRuns", "run_daily"]
 

@@ -1,7 +1,9 @@
-"""Render a :class:`BenchResult` as the markdown of ``bench/RESULTS.md``.
+"""Write ``bench/RESULTS.md``: a :class:`BenchResult` as the whole file, a :class:`DailyResult`
+as its "Daily workload" section.
 
-The hand-written analysis between the ``analysis`` markers of an existing RESULTS.md is kept,
-so a re-run refreshes the figures without losing the notes (they name the commit they read).
+Blocks between markers are kept from an existing RESULTS.md: the hand-written analysis (a re-run
+refreshes the figures without losing the notes, which name the commit they read) and, when only
+the suite re-runs, the daily section (``--daily`` replaces that section alone).
 """
 
 from __future__ import annotations
@@ -9,28 +11,62 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from daily import DailyResult, ModeRuns
 from facts import Facts
 from measure import Run, Spread
 from profiling import Profile, PythonProfile
-from results import BenchResult, SizeResult, Target, median_cpu, peak_rss, targets
+from results import (
+    BenchResult,
+    SizeResult,
+    Target,
+    daily_targets,
+    median_cpu,
+    peak_rss,
+    targets,
+)
 from rss import KINDS
 
-__all__ = ["ANALYSIS_END", "ANALYSIS_START", "kept_analysis", "render"]
+__all__ = ["kept_analysis", "kept_daily", "merge_daily", "render", "render_daily"]
 
 ANALYSIS_START = "<!-- analysis:start -->"
 ANALYSIS_END = "<!-- analysis:end -->"
+DAILY_START = "<!-- daily:start -->"
+DAILY_END = "<!-- daily:end -->"
 _NO_ANALYSIS = "_No analysis written yet for these figures._"
 _MB = 2**20
 
 
+def _between(path: Path, start: str, end: str) -> str | None:
+    """What an existing file holds between ``start`` and ``end``; None without both."""
+    if not path.exists():
+        return None
+    text = path.read_text()
+    if start not in text or end not in text:
+        return None
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
 def kept_analysis(path: Path) -> str:
     """The analysis block of an existing RESULTS.md, or a placeholder."""
-    if not path.exists():
-        return _NO_ANALYSIS
-    text = path.read_text()
-    if ANALYSIS_START not in text or ANALYSIS_END not in text:
-        return _NO_ANALYSIS
-    return text.split(ANALYSIS_START, 1)[1].split(ANALYSIS_END, 1)[0].strip() or _NO_ANALYSIS
+    return (_between(path, ANALYSIS_START, ANALYSIS_END) or "").strip() or _NO_ANALYSIS
+
+
+def kept_daily(path: Path) -> str | None:
+    """The daily section of an existing RESULTS.md (kept when only the main suite re-runs)."""
+    section = _between(path, DAILY_START, DAILY_END)
+    return None if section is None else DAILY_START + section + DAILY_END
+
+
+def merge_daily(text: str, section: str) -> str:
+    """``text`` with its daily section replaced by ``section`` (or added before the analysis,
+    or at the end)."""
+    if DAILY_START in text and DAILY_END in text:
+        head, rest = text.split(DAILY_START, 1)
+        return head + section + rest.split(DAILY_END, 1)[1]
+    if "## Analysis" in text:
+        head, rest = text.split("## Analysis", 1)
+        return head + section + "\n\n## Analysis" + rest
+    return text.rstrip("\n") + "\n\n" + section + "\n"
 
 
 def _spread(values: Spread | Iterable[float], digits: int = 2) -> str:
@@ -296,4 +332,147 @@ def render(result: BenchResult, facts: Facts, load_after: str, analysis: str) ->
         for name, prof in result.profiles.items():
             lines += _profile(name, prof)
     lines += ["## Analysis", "", ANALYSIS_START, analysis, ANALYSIS_END, ""]
+    return "\n".join(lines)
+
+
+# -- the daily workload's section
+
+
+def _runs_table(result: DailyResult) -> list[str]:
+    plan = result.plan
+    modes = list(result.modes)
+    rows: list[tuple[str, str]] = [
+        ("noop_preview", f"no-change preview of {plan.before.testers}"),
+        ("noop_up", f"no-change `up` of {plan.before.testers}"),
+        ("pr_preview", f"PR preview adding {plan.change}"),
+        ("up", f"`up` adding {plan.change}"),
+    ]
+    lines = ["| run | " + " | ".join(modes) + " |", "|---|" + "---|" * len(modes)]
+    lines.append(
+        f"| zero-tester no-change preview | {_walls(result.zero_preview)} |"
+        + " |" * (len(modes) - 1)
+    )
+    lines.append(
+        f"| zero-tester no-change `up` | {_walls(result.zero_up)} |" + " |" * (len(modes) - 1)
+    )
+    for attr, name in rows:
+        cells = [_walls(getattr(result.modes[m], attr)) for m in modes]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| registers in flight: peak / mean | "
+        + " | ".join(
+            f"{result.modes[m].peak_in_flight()} / "
+            f"{Spread.of([t.mean_in_flight for t in result.modes[m].timelines]).median:.1f}"
+            for m in modes
+        )
+        + " |"
+    )
+    lines.append(
+        "| floor: no-change `up` + "
+        f"{plan.change} x {plan.latency_ms} ms / peak in flight | "
+        + " | ".join(f"{result.modes[m].floor_s(plan):.2f}" for m in modes)
+        + " |"
+    )
+    lines.append(
+        "| **`up` / floor** | "
+        + " | ".join(f"**{result.modes[m].up_over_floor(plan):.2f}x**" for m in modes)
+        + " |"
+    )
+    lines.append(
+        "| `up`: before 1st register / register window / after last register s | "
+        + " | ".join(_phases(result.modes[m]) for m in modes)
+        + " |"
+    )
+    lines.append(
+        "| `up` CPU s engine / program / provider | "
+        + " | ".join(_cpu(result.modes[m].up) for m in modes)
+        + " |"
+    )
+    lines.append(
+        "| PR preview CPU s engine / program / provider | "
+        + " | ".join(_cpu(result.modes[m].pr_preview) for m in modes)
+        + " |"
+    )
+    lines.append(
+        "| no-change preview CPU s engine / program / provider | "
+        + " | ".join(_cpu(result.modes[m].noop_preview) for m in modes)
+        + " |"
+    )
+    return lines
+
+
+def _phases(runs: ModeRuns) -> str:
+    def med(values: list[float]) -> float:
+        return Spread.of(values).median
+
+    return (
+        f"{med([t.before_first for t in runs.timelines]):.2f} / "
+        f"{med([t.window for t in runs.timelines]):.2f} / "
+        f"{med([t.after_last for t in runs.timelines]):.2f}"
+    )
+
+
+def _state_lines(result: DailyResult) -> list[str]:
+    state = result.state
+    if state is None:
+        return []
+    parts = ", ".join(f"{name} {size:,.0f} B" for name, size in state.parts.items())
+    outputs = ", ".join(f"`{key}` {size:,.0f} B" for key, size in state.outputs.items())
+    frames = ", ".join(
+        f"{origin} {count:.0f} ({state.frame_bytes[origin]:,.0f} B)"
+        for origin, count in sorted(state.frames.items())
+    )
+    return [
+        f"State of the existing {result.plan.before.testers}-tester stack: "
+        f"**{state.total:,.0f} B per tester** (compact JSON of one RcsTester in "
+        f"`pulumi stack export`, median over the testers); checkpoint file "
+        f"{result.checkpoint_bytes:,} B ({result.checkpoint_bytes / state.testers:,.0f} B per "
+        "tester, indented as the backend writes it).",
+        "",
+        f"- by part: {parts};",
+        f'- outputs by key (`"key":value`): {outputs};',
+        f"- stack trace frames by origin, count (bytes): {frames}. Paths are recorded relative "
+        "to the project folder: here the package is imported from the repository, outside the "
+        "bench's temporary project, so each of our frames carries a `../../..` prefix a user's "
+        "project (package beside `__main__.py` or in `.venv`) would not.",
+    ]
+
+
+def _profile_section(result: DailyResult) -> list[str]:
+    if result.profile is None:
+        return []
+    name = f"the change's `up` ({result.plan.change} new on {result.plan.before.testers})"
+    lines = _profile(name, result.profile)
+    return ["", *[line.replace("### ", "### Profile of ", 1) for line in lines]]
+
+
+def render_daily(result: DailyResult, facts: Facts) -> str:
+    """The section, between its markers."""
+    plan = result.plan
+    lines = [
+        DAILY_START,
+        "## Daily workload: a change on a big stack",
+        "",
+        f"Measured {facts.date} on commit `{facts.commit}` with `{facts.command}`. Load "
+        f"average (1/5/15 min) before: {result.load_before}; after: {result.load_after} "
+        f"({facts.cpus} cores).",
+        "",
+        f"An existing stack of **{plan.agents} agents x {plan.existing} testers** "
+        f"({plan.before.testers}), registered and recorded; the day's change adds "
+        f"**{plan.added} per agent** ({plan.change}). {plan.latency_ms} ms injected per "
+        f"Kaleyra call. {plan.repeats} repeat(s), median (min-max); in each repeat, the "
+        "zero-tester runs and then every engine setting in turn, so all ratios compare runs "
+        "made under the same load. Before each `up` of the change, the backend folder is "
+        "restored and the day's registrations are removed from the sandbox. Floor: the "
+        "no-change `up` of the existing stack (same setting) + "
+        f"{plan.change} x latency / peak registers in flight.",
+        "",
+        *_targets(daily_targets(result)),
+        "",
+        *_runs_table(result),
+        "",
+        *_state_lines(result),
+        *_profile_section(result),
+        DAILY_END,
+    ]
     return "\n".join(lines)

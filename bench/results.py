@@ -1,16 +1,31 @@
 """The measured figures of one benchmark run and what follows from them: floor, ratios,
-per-tester overheads and the performance targets."""
+per-tester overheads and the performance targets (of the suite and of the daily workload)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from daily import MODES, DailyResult
 from measure import Run, Spread
 from profiling import Profile
 from rss import KINDS
 from timeline import Timeline
 
-__all__ = ["BenchResult", "FixedCost", "SizeResult", "StateSize", "Target", "targets"]
+__all__ = [
+    "BenchResult",
+    "FixedCost",
+    "SizeResult",
+    "StateSize",
+    "Target",
+    "daily_targets",
+    "targets",
+]
+
+DEFAULTS, SKIP = list(MODES)
+#: The daily targets: up / floor per engine setting, preview ratio, bytes per tester.
+UP_TARGETS = {DEFAULTS: 2.5, SKIP: 1.5}
+PREVIEW_TARGET = 5.0
+BYTES_TARGET = 2048
 
 
 def _walls(runs: list[Run]) -> Spread:
@@ -170,3 +185,37 @@ def targets(result: BenchResult) -> list[Target]:
             per_tester < 2048,
         ),
     ]
+
+
+def daily_targets(result: DailyResult) -> list[Target]:
+    """The daily workload's targets: up / floor per engine setting, preview ratio, state."""
+    plan, found = result.plan, []
+    for mode, limit in UP_TARGETS.items():
+        runs = result.modes[mode]
+        ratio = runs.up_over_floor(plan)
+        found.append(
+            Target(
+                f"`up` of the daily change <= {limit}x its floor, {mode}",
+                f"{ratio:.2f}x ({runs.median(runs.up):.2f} s vs floor {runs.floor_s(plan):.2f} s)",
+                ratio <= limit,
+            )
+        )
+    noop = result.modes[DEFAULTS].median(result.modes[DEFAULTS].noop_preview)
+    zero = _walls(result.zero_preview).median
+    found.append(
+        Target(
+            f"no-change preview of {plan.before.testers} testers <= {PREVIEW_TARGET:g}x the "
+            "zero-tester preview",
+            f"{noop / zero:.2f}x ({noop:.2f} s vs {zero:.2f} s)",
+            noop / zero <= PREVIEW_TARGET,
+        )
+    )
+    if result.state is not None:
+        found.append(
+            Target(
+                "<= 2 KB of compact state per tester",
+                f"{result.state.total:,.0f} B (median over {result.state.testers} testers)",
+                result.state.total <= BYTES_TARGET,
+            )
+        )
+    return found

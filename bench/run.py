@@ -26,10 +26,9 @@ import traceback
 from pathlib import Path
 
 from daily import DailyPlan, DailyResult, run_daily
-from daily_report import daily_targets, kept_daily, merge, render_daily
 from facts import Facts, gather, load_average
-from report import kept_analysis, render
-from results import targets
+from report import kept_analysis, kept_daily, merge_daily, render, render_daily
+from results import daily_targets, targets
 from suite import Plan, run_suite
 from workload import Fleet, engine_environ
 
@@ -104,7 +103,9 @@ def _daily_only(args: argparse.Namespace, env: dict[str, str], facts: Facts) -> 
     print(section)
     out: Path | None = args.out or (None if args.quick else BENCH / "RESULTS.md")
     if out is not None:
-        out.write_text(merge(out.read_text() if out.exists() else "# Benchmark results\n", section))
+        out.write_text(
+            merge_daily(out.read_text() if out.exists() else "# Benchmark results\n", section)
+        )
     _summary(out, started, sum(not t.met for t in daily_targets(result)))
     return 0
 
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     report = out or BENCH / "RESULTS.md"
     text = render(result, facts, load_average(), kept_analysis(report))
     section = render_daily(daily, facts) if daily is not None else kept_daily(report)
-    text = merge(text, section) if section is not None else text
+    text = merge_daily(text, section) if section is not None else text
     print(text)
     if out is not None:
         out.write_text(text)

@@ -1,25 +1,23 @@
 """What is measured: N testers spread over A agents, a fresh project and stack per run.
 
-Reuses the test support (``tests/support``): :class:`Project` copies the program into a
+Reuses the dev tooling (``rcs_devtools``): :class:`Project` copies the program into a
 temporary folder with its own ``file://`` backend; :func:`agents_block` writes the testers.
 """
 
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+from rcs_devtools.fleet_data import agents_block, phone
+from rcs_devtools.pulumi_cli import Project, Stack, engine_environ
+from rcs_provider.sandbox import SandboxProcess
 
-from rcs_provider.sandbox import SandboxProcess  # noqa: E402
-from support.fleet_data import agents_block, phone  # noqa: E402
-from support.pulumi_cli import Project, Stack, engine_environ  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 __all__ = ["REPO", "Fleet", "Stack", "engine_environ", "fresh_stack", "prepare_sandbox"]
 

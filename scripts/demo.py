@@ -27,13 +27,11 @@ from typing import Any
 
 import requests
 
+from rcs_devtools.state_servers import PostgresServer, running_postgres
 from rcs_provider._kaleyra.settings import SANDBOX_BASE_URL
 from rcs_provider.sandbox import running_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))  # support.state_servers: the throw-away PostgreSQL
-
-from support.state_servers import PostgresServer, running_postgres  # noqa: E402
 
 STATE = REPO / ".pulumi-state"
 DEMO_PASSPHRASE = "rcs-testers-demo"  # protects only the demo stack's sandbox credentials

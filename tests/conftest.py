@@ -1,17 +1,15 @@
-"""Shared test set-up: ``tests/support`` importable as ``support``, the engine fixtures, the
+"""Shared test set-up: the engine fixtures (from the dev tooling, rcs_devtools), the
 e2e / reliability / backends markers by folder, and test settings for this noisy shared machine."""
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-pytest_plugins = ["support.engine_fixtures"]
+pytest_plugins = ["rcs_devtools.engine_fixtures"]
 
 # Provider code run in-process by unit tests keeps full tracebacks (see TRACEBACKS_ENV);
 # engine subprocesses started by the e2e harness drop this variable.

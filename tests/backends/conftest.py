@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from rcs_provider.sandbox import SandboxProcess
-from support.pulumi_cli import Project, Stack
-from support.state_servers import (
+from rcs_devtools.pulumi_cli import Project, Stack
+from rcs_devtools.state_servers import (
     PostgresServer,
     S3Server,
     StateStore,
     running_postgres,
     running_s3,
 )
+from rcs_provider.sandbox import SandboxProcess
 
 BACKENDS = ["file", "postgres", "s3"]
 STATE_TABLE = "rcs_testers_state"  # not Pulumi's default, so `table=` is exercised

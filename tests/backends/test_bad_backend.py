@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.pulumi_cli import Project
-from support.state_servers import PostgresServer, S3Server, free_port
+from rcs_devtools.pulumi_cli import Project
+from rcs_devtools.state_servers import PostgresServer, S3Server, free_port
 
 FAST = 60  # seconds: far above the few seconds these take, far below a hung connection
 

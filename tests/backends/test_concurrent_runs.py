@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from support.exactly_once import assert_registered_once
-from support.fleet_data import agents_block
-from support.pulumi_cli import Stack, finished
-from support.state_servers import StateStore
+from rcs_devtools.exactly_once import assert_registered_once
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import Stack, finished
+from rcs_devtools.state_servers import StateStore
 
 LAYOUT = {
     "48900": [(f"qa-{i}", i) for i in range(1, 5)],

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.exactly_once import assert_registered_once
-from support.fleet_data import agents_block
-from support.pulumi_cli import (
+from rcs_devtools.exactly_once import assert_registered_once
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import (
     HOLD_ANSWERS_BYTES_PER_SEC,
     Stack,
     kill_up_after,
     wait_until_every_call_is_answered,
 )
-from support.state_servers import StateStore
+from rcs_devtools.state_servers import StateStore
 
 LAYOUT = {
     "48900": [(f"qa-{i}", i) for i in range(1, 7)],

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.exactly_once import assert_registered_once
-from support.fleet_data import spellings
-from support.pulumi_cli import Project, Result
-from support.state_servers import StateStore
+from rcs_devtools.exactly_once import assert_registered_once
+from rcs_devtools.fleet_data import spellings
+from rcs_devtools.pulumi_cli import Project, Result
+from rcs_devtools.state_servers import StateStore
 
 LAYOUT = {"48900": [("qa-alice", 1), ("qa-bob", 2)], "20700": [("qa-chen", 3)]}
 

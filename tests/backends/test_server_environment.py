@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support.state_servers import running_postgres
+from rcs_devtools.state_servers import running_postgres
 
 CANARIES = {
     "KALEYRA_API_KEY": "canary-kaleyra-key-5d1e",

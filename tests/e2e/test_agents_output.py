@@ -8,8 +8,8 @@ import json
 import re
 from typing import Any
 
-from support.fleet_data import agents_block, phone
-from support.pulumi_cli import Stack
+from rcs_devtools.fleet_data import agents_block, phone
+from rcs_devtools.pulumi_cli import Stack
 
 #: What the engine stores for an output it could not know (``plugin.UnknownStringValue``).
 UNKNOWN_MARKER = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import Stack
 from rcs_provider._checkpoints import BIG_STACK_TESTERS
-from support.fleet_data import agents_block
-from support.pulumi_cli import Stack
 
 HINT = "testers: set PULUMI_SKIP_CHECKPOINTS=true"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from support.fleet_data import formatted, phone
-from support.pulumi_cli import Stack
+from rcs_devtools.fleet_data import formatted, phone
+from rcs_devtools.pulumi_cli import Stack
 
 #: qa-alice (1) and qa-carol (3) are set as secrets; qa-bob (2) and qa-dan (4) are typed
 #: into the stack file in clear, as a person editing it by hand would.

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import Stack
 from rcs_provider._config_size import ENV_STRING_LIMIT
-from support.fleet_data import agents_block
-from support.pulumi_cli import Stack
 
 WARNING = re.compile(r"the stack config takes ([0-9,]+) bytes, ([0-9]+)% of the 131,072 bytes")
 

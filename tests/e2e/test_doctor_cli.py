@@ -10,8 +10,8 @@ import subprocess
 import sys
 from typing import Any
 
-from support.fleet_data import agents_block
-from support.pulumi_cli import Stack
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import Stack
 
 
 def doctor(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:

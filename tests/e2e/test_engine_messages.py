@@ -8,8 +8,8 @@ import re
 import shutil
 from typing import Any
 
-from support.fleet_data import agents_block
-from support.pulumi_cli import REPO, Project, Stack
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import REPO, Project, Stack
 
 ONE_TESTER = {"48900": [("qa-alice", 1)]}
 #: A dotted Python name, as ``traceback`` writes an exception's class (``pkg.mod.Error``).

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from support.pulumi_cli import PASSPHRASE, REPO, Project
+from rcs_devtools.pulumi_cli import PASSPHRASE, REPO, Project
 
 PROGRAM = """
 import pulumi

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from support.fleet_data import agents_block, phone
-from support.pulumi_cli import Stack
+from rcs_devtools.fleet_data import agents_block, phone
+from rcs_devtools.pulumi_cli import Stack
 
 FLEET = {"48900": [("qa-alice", 1), ("qa-bob", 2), ("qa-chen", 3), ("qa-dana", 4)]}
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from rcs_devtools.pulumi_cli import REPO, Project, Stack
 from rcs_provider.sandbox import SandboxProcess, running_sandbox
 from rcs_provider.sandbox.cli import build_parser
-from support.pulumi_cli import REPO, Project, Stack
 
 EXAMPLE = REPO / "examples" / "existing-program"
 #: Where a test's sandbox differs from the README's: any free port, a database of its own.

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from support.fleet_data import agents_block, phone
-from support.pulumi_cli import REPO, Project, Stack
+from rcs_devtools.fleet_data import agents_block, phone
+from rcs_devtools.pulumi_cli import REPO, Project, Stack
 
 #: Earlier releases whose state must keep working, by what changed after them.
 OLD_COMMITS = {

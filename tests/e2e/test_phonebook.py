@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from support.fleet_data import formatted, phone
-from support.pulumi_cli import REPO, SECRET_SIG, Project, Stack
+from rcs_devtools.fleet_data import formatted, phone
+from rcs_devtools.pulumi_cli import REPO, SECRET_SIG, Project, Stack
 
 LAYOUT = {
     "48900": [("qa-alice", 1), ("qa-bob", 2), ("qa-chen", 3)],

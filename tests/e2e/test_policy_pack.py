@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from support.fleet_data import agents_block, formatted, phone
-from support.pulumi_cli import REPO, Project, Stack
+from rcs_devtools.fleet_data import agents_block, formatted, phone
+from rcs_devtools.pulumi_cli import REPO, Project, Stack
 
 PACK = REPO / "policy"
 

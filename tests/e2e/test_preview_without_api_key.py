@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.fleet_data import agents_block
-from support.pulumi_cli import Stack
+from rcs_devtools.fleet_data import agents_block
+from rcs_devtools.pulumi_cli import Stack
 
 BEFORE = {"48900": [("qa-alice", 1)]}
 AFTER = {"48900": [("qa-alice", 1), ("qa-bob", 2)]}

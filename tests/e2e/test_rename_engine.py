@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from support.fleet_data import agents_block, phone, spellings
-from support.pulumi_cli import Project, Stack
+from rcs_devtools.fleet_data import agents_block, phone, spellings
+from rcs_devtools.pulumi_cli import Project, Stack
 
 REMOVE_WARNING = "Remove it in the Kaleyra console"
 BASE = {

@@ -10,9 +10,9 @@ import subprocess
 import sys
 from typing import Any
 
-from support.fleet_data import formatted, phone
-from support.git_repo import StackRepo
-from support.pulumi_cli import REPO, Project, Stack
+from rcs_devtools.fleet_data import formatted, phone
+from rcs_devtools.git_repo import StackRepo
+from rcs_devtools.pulumi_cli import REPO, Project, Stack
 
 
 def review(project: Project, *args: str) -> tuple[int, dict[str, Any], str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from support.fleet_data import agents_block, formatted, phone
-from support.pulumi_cli import Project, Stack
+from rcs_devtools.fleet_data import agents_block, formatted, phone
+from rcs_devtools.pulumi_cli import Project, Stack
 
 REMOVE_WARNING = "Remove it in the Kaleyra console"
 

@@ -20,10 +20,9 @@ from typing import Any
 
 import pytest
 
-from rcs_provider.sandbox import SandboxProcess
-from support.fleet_data import phone, spellings
-from support.pulumi_cli import PASSPHRASE, REPO, Project
-from support.status_formats import (
+from rcs_devtools.fleet_data import phone, spellings
+from rcs_devtools.pulumi_cli import PASSPHRASE, REPO, Project
+from rcs_devtools.status_formats import (
     counts_from_json,
     counts_from_markdown,
     counts_from_text,
@@ -31,6 +30,7 @@ from support.status_formats import (
     rows_from_markdown,
     rows_from_text,
 )
+from rcs_provider.sandbox import SandboxProcess
 
 DEV = {
     "48900": [("qa-approved", 1), ("qa-pending", 2), ("qa-unverified", 3), ("qa-declined", 4)],

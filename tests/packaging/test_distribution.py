@@ -1,6 +1,7 @@
 """What we publish: `python -m build` gives an sdist and a wheel that `twine check` accepts; the
-wheel holds the package only and installs into a clean virtualenv, where `import rcs_provider`
-works without the sandbox extra; a Pulumi SDK outside the supported range is refused by pip."""
+wheel holds the package only (no tests, no bench, no dev tooling) and installs into a clean
+virtualenv, where `import rcs_provider` works without the sandbox extra; a Pulumi SDK outside the
+supported range is refused by pip."""
 
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ def test_build_gives_an_sdist_and_a_wheel_that_twine_accepts(dist: Path) -> None
 def test_wheel_holds_the_package_and_its_metadata_only(dist: Path) -> None:
     names = zipfile.ZipFile(wheel_of(dist)).namelist()
     tops = {name.split("/")[0] for name in names}
+    assert "rcs_devtools" not in tops, "the dev tooling (devtools/) is for this repository only"
     assert tops == {"rcs_provider", "rcs_testers-0.1.0.dist-info"}
     assert "rcs_provider/py.typed" in names
     assert "rcs_provider/provider.py" in names, "states pickle rcs_provider.provider by path"

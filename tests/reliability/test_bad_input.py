@@ -18,15 +18,15 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from rcs_devtools.fleet_data import agents_block, formatted, phone
+from rcs_devtools.pulumi_cli import Project, Result, Stack
 from rcs_provider._config import FleetConfigError, parse_fleet, parse_stack_testers
-from support.fleet_data import agents_block, formatted, phone
-from support.pulumi_cli import Project, Result, Stack
 
 pytestmark = pytest.mark.reliability
 
 STACK = "bad"
 SRC = f"stacks/Pulumi.{STACK}.yaml"
-#: Deployed before the corpus runs: 2 agents, 3 testers (numbers are support.fleet_data's).
+#: Deployed before the corpus runs: 2 agents, 3 testers (numbers are rcs_devtools.fleet_data's).
 BASE = {"48900": [("qa-alice", 1), ("qa-bob", 2)], "20700": [("qa-chen", 3)]}
 BASE_PHONES = (1, 2, 3)
 SCHEMA_ERROR = "configuration key 'agents' must be of type 'array<object>'"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rcs_devtools.fleet_data import formatted, phone
+from rcs_devtools.pulumi_cli import Result, Stack
 from rcs_provider._domain import mask_phone, normalize_phone
-from support.fleet_data import formatted, phone
-from support.pulumi_cli import Result, Stack
 
 SRC = "stacks/Pulumi.dev.yaml"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from support.fleet_data import spellings
-from support.pulumi_cli import Result, Stack
+from rcs_devtools.fleet_data import spellings
+from rcs_devtools.pulumi_cli import Result, Stack
 
 pytestmark = pytest.mark.reliability
 

@@ -24,12 +24,12 @@ import requests
 import trustme
 
 import rcs_provider._kaleyra.transport as transport_module
+from rcs_devtools.fleet_data import agents_block, formatted, phone
+from rcs_devtools.pulumi_cli import Stack
 from rcs_provider._kaleyra.client import KaleyraClient
 from rcs_provider._kaleyra.errors import ConfigurationError, TransportError
 from rcs_provider._kaleyra.settings import CONFIG_KEYS, ClientSettings
 from rcs_provider._provider_config import settings_from_config
-from support.fleet_data import agents_block, formatted, phone
-from support.pulumi_cli import Stack
 
 pytestmark = pytest.mark.reliability
 

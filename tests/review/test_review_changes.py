@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from rcs_devtools.fleet_data import formatted, phone
+from rcs_devtools.git_repo import StackRepo, secret, stack_config
 from rcs_provider._review import build_review, to_json_data
-from support.fleet_data import formatted, phone
-from support.git_repo import StackRepo, secret, stack_config
 
 BASE_AGENTS = [
     {

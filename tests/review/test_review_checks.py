@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from rcs_devtools.fleet_data import formatted
+from rcs_devtools.git_repo import StackRepo, secret, stack_config
 from rcs_provider._review import build_review
 from rcs_provider._review.diff import StackReview
-from support.fleet_data import formatted
-from support.git_repo import StackRepo, secret, stack_config
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from rcs_devtools.fleet_data import formatted
+from rcs_devtools.git_repo import PROJECT_FILE, StackRepo, stack_config
 from rcs_provider import _cli as cli
 from rcs_provider._review.command import main
-from support.fleet_data import formatted
-from support.git_repo import PROJECT_FILE, StackRepo, stack_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

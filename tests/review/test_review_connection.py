@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from rcs_devtools.git_repo import StackRepo, secret, stack_config
 from rcs_provider._review import build_review
 from rcs_provider._review.command import main
-from support.git_repo import StackRepo, secret, stack_config
 
 ATTACKER = "https://kaleyra-proxy.attacker.example"
 PLAIN_KEY = "PLAINTEXTKEY999"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rcs_devtools.git_repo import StackRepo, secret, stack_config
+from rcs_devtools.review_scenario import NUMBERS, build_scenario
 from rcs_provider._review.command import main
-from support.git_repo import StackRepo, secret, stack_config
-from support.review_scenario import NUMBERS, build_scenario
 
 GOLDEN = Path(__file__).parent / "golden"
 SUFFIX = {"markdown": "md", "text": "txt", "json": "json"}

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from rcs_devtools.git_repo import StackRepo, secret, stack_config
 from rcs_provider._review import build_review, render, to_json_data
 from rcs_provider._review.diff import Review, StackReview
-from support.git_repo import StackRepo, secret, stack_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: A London fixed line (Ofcom's drama range): never a mobile for phonenumbers.

@@ -9,11 +9,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rcs_devtools.fleet_data import formatted, phone
+from rcs_devtools.git_repo import secret
 from rcs_provider._review.diff import Review, diff_stack
 from rcs_provider._review.render import FORMATS, render
 from rcs_provider._review.stack_version import read_stack_version
-from support.fleet_data import formatted, phone
-from support.git_repo import secret
 
 NUMBERS = range(1, 7)
 AGENTS = ["48900", "20700", "31500"]

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from rcs_devtools.fleet_data import formatted
+from rcs_devtools.git_repo import StackRepo, secret, stack_config
 from rcs_provider._review import ReviewUsageError, build_review, to_json_data
-from support.fleet_data import formatted
-from support.git_repo import StackRepo, secret, stack_config
 
 BASE_AGENTS = [
     {

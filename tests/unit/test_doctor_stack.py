@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from rcs_devtools.fleet_data import formatted
 from rcs_provider._doctor_stack import check_fleet, declared_agents
-from support.fleet_data import formatted
 
 SOURCE = "stacks/Pulumi.prod.yaml"
 

@@ -12,6 +12,7 @@ import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
+from rcs_devtools.lock_arrivals import ArrivalCountingLock, same_lock_for_every_key
 from rcs_provider._kaleyra.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -22,7 +23,6 @@ from rcs_provider._kaleyra.errors import (
 )
 from rcs_provider._roster import Roster
 from rcs_provider.provider import ProviderError, TesterProvider
-from support.lock_arrivals import ArrivalCountingLock, same_lock_for_every_key
 
 PHONE = "919530000092"
 OTHER_PHONE = "919530000093"

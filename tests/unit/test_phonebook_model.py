@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from rcs_devtools.fleet_data import formatted, phone
 from rcs_provider._config import (
     FleetConfigError,
     StackTesters,
@@ -20,7 +21,6 @@ from rcs_provider._config import (
     phonebook_yaml_number_problems,
 )
 from rcs_provider._config.phonebook import phonebook_path
-from support.fleet_data import formatted, phone
 
 SRC = "stacks/Pulumi.dev.yaml"
 NOT_IN_PHONEBOOK = "not in rcs-testers:testers"

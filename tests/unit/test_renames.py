@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rcs_devtools.fleet_data import formatted, phone
 from rcs_provider._config import AgentSpec, TesterSpec
 from rcs_provider._renames import (
     FLEET_TESTER_TYPES,
@@ -16,7 +17,6 @@ from rcs_provider._renames import (
     plan_aliases,
     previous_testers,
 )
-from support.fleet_data import formatted, phone
 
 
 def urn(agent: str, label: str, types: str = FLEET_TESTER_TYPES) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from rcs_devtools.lock_arrivals import ArrivalCountingLock, same_lock_for_every_key
 from rcs_provider._kaleyra.paging import TesterList
 from rcs_provider._kaleyra.parsing import TesterRecord as Record
 from rcs_provider._roster import Roster, Sighting
-from support.lock_arrivals import ArrivalCountingLock, same_lock_for_every_key
 
 
 def test_concurrent_lookups_share_one_list_call() -> None:

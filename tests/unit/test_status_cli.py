@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rcs_devtools.exported_state import UP_TIME, T, export_document
 from rcs_provider._cli import main as cli_main
 from rcs_provider._status.command import main
-from support.exported_state import UP_TIME, T, export_document
 
 AS_OF = (UP_TIME + timedelta(days=8)).isoformat()
 FAKE_PULUMI = """#!{python}

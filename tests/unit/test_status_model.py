@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from rcs_devtools.exported_state import UNKNOWN, UP_TIME, T, export_document
 from rcs_provider._status.export import parse_export
 from rcs_provider._status.model import (
     StackInput,
@@ -15,7 +16,6 @@ from rcs_provider._status.model import (
     build_report,
     classify,
 )
-from support.exported_state import UNKNOWN, UP_TIME, T, export_document
 
 WEEK = timedelta(days=7)
 AS_OF = UP_TIME + timedelta(days=8)

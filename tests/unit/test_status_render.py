@@ -7,12 +7,9 @@ import json
 import re
 from datetime import timedelta
 
-from rcs_provider._status.export import parse_export
-from rcs_provider._status.model import StackInput, StatusReport, build_report
-from rcs_provider._status.render import JSON_SHAPE_VERSION, render
-from support.exported_state import UP_TIME, T, export_document
-from support.fleet_data import spellings
-from support.status_formats import (
+from rcs_devtools.exported_state import UP_TIME, T, export_document
+from rcs_devtools.fleet_data import spellings
+from rcs_devtools.status_formats import (
     counts_from_json,
     counts_from_markdown,
     counts_from_text,
@@ -20,6 +17,9 @@ from support.status_formats import (
     rows_from_markdown,
     rows_from_text,
 )
+from rcs_provider._status.export import parse_export
+from rcs_provider._status.model import StackInput, StatusReport, build_report
+from rcs_provider._status.render import JSON_SHAPE_VERSION, render
 
 AS_OF = UP_TIME + timedelta(days=8, hours=3)
 FLEET = [

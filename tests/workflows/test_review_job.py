@@ -1,7 +1,7 @@
 """The pull-request workflow's review jobs, run for real: their shell steps read from
 .github/workflows/pull-request.yml and run with bash, the real `.venv/bin/rcs-testers review`,
 a real git clone with a base and a pull request's head, and a fake `gh` answering as GitHub's
-REST API does (tests/support/fake_gh.py)."""
+REST API does (devtools/rcs_devtools/fake_gh.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from support import fake_gh
-from support.git_repo import FIXED_GIT_ENV, StackRepo, secret, stack_config
-from support.workflow_runner import REPO, WORKFLOWS, JobResult, load_workflow, run_job
+from rcs_devtools import fake_gh
+from rcs_devtools.git_repo import FIXED_GIT_ENV, StackRepo, secret, stack_config
+from rcs_devtools.workflow_runner import REPO, WORKFLOWS, JobResult, load_workflow, run_job
 
 WORKFLOW = load_workflow(WORKFLOWS / "pull-request.yml")
 REPOSITORY = "acme/rcs-stacks"

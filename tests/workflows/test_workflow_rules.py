@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support.workflow_runner import EXPRESSION, load_workflow, workflow_files
+from rcs_devtools.workflow_runner import EXPRESSION, load_workflow, workflow_files
 
 FILES = workflow_files()
 PULL_REQUEST_TRIGGERS = ("pull_request", "pull_request_target")

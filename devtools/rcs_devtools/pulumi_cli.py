@@ -193,7 +193,7 @@ class Stack:
 
     def set_secret_phones(self, layout: dict[str, list[tuple[str, int]]]) -> None:
         """Declare ``layout`` with every phone set by ``pulumi config set --secret --path``."""
-        from support.fleet_data import formatted
+        from rcs_devtools.fleet_data import formatted
 
         self.set_agents(
             [

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from rcs_devtools.fleet_data import phone as full_phone
+from rcs_devtools.pulumi_cli import SECRET_SIG
 from rcs_provider._domain import mask_phone
-from support.fleet_data import phone as full_phone
-from support.pulumi_cli import SECRET_SIG
 
 TESTER_TYPE = "pulumi-python:dynamic/kaleyra:RcsTester"
 UP_TIME = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -19,7 +19,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 @dataclass(frozen=True)
 class T:
-    """A tester of the export: ``n`` picks its number (``support.fleet_data.phone(n)``)."""
+    """A tester of the export: ``n`` picks its number (``rcs_devtools.fleet_data.phone(n)``)."""
 
     agent: str
     label: str
@@ -61,8 +61,8 @@ def export_document(
         if lookup != "auto":
             config["kaleyra:lookup"] = lookup
         resources.append(
-            {"urn": provider_urn, "custom": True, "id": "p1", "type": "pulumi:providers:pulumi-python",
-             "inputs": config, "outputs": config}
+            {"urn": provider_urn, "custom": True, "id": "p1",
+             "type": "pulumi:providers:pulumi-python", "inputs": config, "outputs": config}
         )  # fmt: skip
     for tester in testers:
         phone = full_phone(tester.n)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rcs_devtools.pulumi_cli import Project, Stack, engine_environ
 from rcs_provider.sandbox import SandboxProcess, running_sandbox
-from support.pulumi_cli import Project, Stack, engine_environ
 
 
 @pytest.fixture(scope="session")

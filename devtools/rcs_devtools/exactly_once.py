@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.fleet_data import phone
-from support.pulumi_cli import Stack
+from rcs_devtools.fleet_data import phone
+from rcs_devtools.pulumi_cli import Stack
 
 
 def assert_registered_once(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.fleet_data import formatted, phone
-from support.git_repo import StackRepo, secret, stack_config
+from rcs_devtools.fleet_data import formatted, phone
+from rcs_devtools.git_repo import StackRepo, secret, stack_config
 
 #: Every full number the scenario uses; none may appear in any output.
 NUMBERS = [phone(n) for n in range(1, 13)]
