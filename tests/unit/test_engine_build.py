@@ -27,7 +27,7 @@ needs_go = pytest.mark.skipif(shutil.which("go") is None, reason="needs the Go t
 
 
 def pinned_version() -> str:
-    assert PINNED, "scripts/engine-common has no PULUMI_VERSION=\"x.y.z\" line"
+    assert PINNED, 'scripts/engine-common has no PULUMI_VERSION="x.y.z" line'
     return PINNED[1]
 
 
@@ -35,7 +35,9 @@ def test_go_mod_requires_the_release_engine_common_pins() -> None:
     go_mod = (MODULE / "go.mod").read_text()
     version = f"v{pinned_version()}"
     for module in (PKG, SDK):
-        required = re.search(rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)", go_mod, re.MULTILINE)
+        required = re.search(
+            rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)", go_mod, re.MULTILINE
+        )
         assert required and required[1] == version, (
             f"engine/go.mod requires {module} {required and required[1]}, scripts/engine-common "
             f"pins {version}: run `make engine-upgrade VERSION={pinned_version()}`"
@@ -58,7 +60,9 @@ def test_bootstrap_sets_the_verified_go_environment_before_building() -> None:
     assert script.index("\nverified_go_env\n") < script.index("go build")
 
 
-def verified(env: dict[str, str], *commands: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def verified(
+    env: dict[str, str], *commands: str, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     """``commands`` in bash after ``verified_go_env`` (scripts/engine-common), under ``env``."""
     script = f"set -euo pipefail; source {ENGINE_COMMON}; verified_go_env; " + "; ".join(commands)
     return subprocess.run(

@@ -55,7 +55,9 @@ def pin_entries(lock: Path) -> dict[str, Pin]:
         assert spec.operator == "==", f"{lock.name}: {requirement_text!r} is not an exact pin"
         hashes = {o.strip().removeprefix("hash=") for o in options if o.startswith("hash=")}
         unknown = [o for o in options if not o.startswith("hash=")]
-        assert not unknown, f"{lock.name}: {requirement.name} has options other than hashes: {unknown}"
+        assert not unknown, (
+            f"{lock.name}: {requirement.name} has options other than hashes: {unknown}"
+        )
         found[canonicalize_name(requirement.name)] = Pin(Version(spec.version), frozenset(hashes))
     return found
 
