@@ -17,8 +17,8 @@ BOOTSTRAP := requirements/bootstrap.txt
 # The policy pack's own virtualenv: its requirements compiled against the lock.
 POLICY_IN := policy/requirements.in
 POLICY_LOCK := policy/requirements.txt
-# What the pack shares with the program, at the lock's versions (names as a regular expression). The rest of its tree is
-# resolved for the pack alone: pulumi-policy pins a protobuf line of its own.
+# What the pack shares with the program, at the lock's versions (a regular expression of names).
+# The rest of its tree is resolved for the pack alone (pulumi-policy pins its own protobuf line).
 POLICY_SHARED := pulumi|phonenumbers
 POLICY_STAMP := policy/venv/.installed-$(shell sha256sum $(POLICY_LOCK) | cut -c1-12)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-12)

@@ -45,6 +45,7 @@ def pack(engine_env: dict[str, str]) -> Path:
 def test_a_pack_without_its_virtualenv_stops_the_preview_naming_the_install(
     stack: Stack, tmp_path: Path
 ) -> None:
+    stack.set_agents(agents_block({"48900": [("qa-alice", 1)]}))
     fresh = tmp_path / "pack"
     shutil.copytree(PACK, fresh, ignore=shutil.ignore_patterns("venv", "__pycache__", ".*"))
 
