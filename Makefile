@@ -12,11 +12,27 @@ LOCK := requirements/lock.txt
 # The lowest versions pyproject.toml allows (runtime requirements at their lower bounds).
 LOWEST_LOCK := requirements/lowest.txt
 LOWEST_VENV := .venv-lowest
+# uv alone, pinned with its hashes (make lock copies its entry from the lock): the first install.
+BOOTSTRAP := requirements/bootstrap.txt
+# The policy pack's own virtualenv: its requirements compiled against the lock.
+POLICY_IN := policy/requirements.in
+POLICY_LOCK := policy/requirements.txt
+# What the pack shares with the program, at the lock's versions (a regular expression of names).
+# The rest of its tree is resolved for the pack alone (pulumi-policy pins its own protobuf line).
+POLICY_SHARED := pulumi|phonenumbers
+POLICY_STAMP := policy/venv/.installed-$(shell sha256sum $(POLICY_LOCK) | cut -c1-12)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-12)
 LOWEST_STAMP := $(LOWEST_VENV)/.installed-$(shell cat pyproject.toml $(LOWEST_LOCK) | sha256sum | cut -c1-12)
-# One resolution for every platform and Python >= 3.11 (the lock is read on CI and laptops alike).
-COMPILE = $(UV) pip compile pyproject.toml --quiet --universal --python-version 3.11 \
-	$(if $(UPGRADE),--upgrade)
+# One resolution for every platform and Python >= 3.11 (the lock is read on CI and laptops alike),
+# each package with the hashes of all its files: installs check them (--require-hashes).
+UV_COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+COMPILE = $(UV_COMPILE) pyproject.toml
+# Installs from the lock are hash-checked; the project itself is local source, built with the
+# lock's setuptools (no build isolation, which would fetch an unpinned setuptools).
+SYNC = $(UV) pip sync --quiet --require-hashes
+# The project and the dev tooling (devtools/: tests, bench and the demo import it; never in the wheel).
+INSTALL_PROJECT = $(UV) pip install --quiet --no-deps --no-build-isolation -e . -e devtools
 # The lowest file re-resolves the install requirements each time (a pin kept from an earlier
 # run would hide a moved lower bound); the rest keep their pins like the lock.
 LOWER_BOUNDS_AFRESH = $(shell $(PYTHON) -c 'import re, tomllib; \
@@ -25,39 +41,52 @@ LOWER_BOUNDS_AFRESH = $(shell $(PYTHON) -c 'import re, tomllib; \
 ENGINE_ENV = eval "$$(scripts/engine-env)"
 BACKEND ?= file
 
-.PHONY: help venv engine demo test test-unit test-lowest test-sandbox test-e2e test-reliability \
-	test-backends lint typecheck lock sandbox bench bench-backends clean policy-venv
+.PHONY: help venv engine engine-upgrade demo test test-unit test-lowest test-sandbox test-e2e \
+	test-reliability test-backends lint typecheck lock sandbox bench bench-backends clean policy-venv
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-# uv itself comes from the lock (the dev extra) and is bootstrapped with pip the first time.
+# uv itself comes from the lock (the dev extra) and is bootstrapped with pip the first time,
+# from requirements/bootstrap.txt: uv's pin and hashes, copied from the lock by `make lock`.
 $(UV):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' $(LOCK))"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r $(BOOTSTRAP)
 
 $(STAMP): pyproject.toml $(LOCK) | $(UV)
 	@echo "venv: syncing $(VENV) with $(LOCK)"
-	@$(UV) pip sync --quiet --python $(PY) $(LOCK)
-	@$(UV) pip install --quiet --python $(PY) --no-deps -e . -e devtools
+	@$(SYNC) --python $(PY) $(LOCK)
+	@$(INSTALL_PROJECT) --python $(PY)
 	@rm -f $(VENV)/.installed-*; touch $@
 
 $(LOWEST_STAMP): pyproject.toml $(LOWEST_LOCK) | $(UV)
 	@echo "venv: syncing $(LOWEST_VENV) with $(LOWEST_LOCK)"
 	@test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(LOWEST_VENV)
-	@$(UV) pip sync --quiet --python $(LOWEST_VENV)/bin/python $(LOWEST_LOCK)
-	@$(UV) pip install --quiet --python $(LOWEST_VENV)/bin/python --no-deps -e . -e devtools
+	@$(SYNC) --python $(LOWEST_VENV)/bin/python $(LOWEST_LOCK)
+	@$(INSTALL_PROJECT) --python $(LOWEST_VENV)/bin/python
 	@rm -f $(LOWEST_VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create .venv: the package and devtools/ (editable), its extras (dev, sandbox, backends) at the exact versions of requirements/lock.txt
 
-lock: $(UV) ## re-resolve requirements/*.txt after editing pyproject.toml (UPGRADE=1: newest allowed)
+lock: $(UV) ## re-resolve requirements/*.txt and policy/requirements.txt, with hashes (UPGRADE=1: newest allowed)
 	@$(COMPILE) --all-extras -o $(LOCK)
 	@$(COMPILE) --extra dev --resolution lowest-direct $(LOWER_BOUNDS_AFRESH) -o $(LOWEST_LOCK)
-	@echo "lock: $(LOCK) and $(LOWEST_LOCK) are up to date with pyproject.toml"
+	@{ echo "# uv alone, with its hashes: what \`make venv\` installs first (pip --require-hashes)."; \
+		echo "# Copied from $(LOCK) by \`make lock\`."; \
+		sed -n '/^uv==/,/^    #/p' $(LOCK) | sed '$$d'; } >$(BOOTSTRAP)
+	@$(UV_COMPILE) $(POLICY_IN) -o $(POLICY_LOCK) --constraint <(sed -n -E \
+		's/^(($(POLICY_SHARED))==[^ ;]+).*/\1/p' $(LOCK))
+	@sed -i 's|-c /dev/fd/[0-9]*|-c $(LOCK)|' $(POLICY_LOCK)
+	@echo "lock: $(LOCK), $(LOWEST_LOCK), $(BOOTSTRAP) and $(POLICY_LOCK) are up to date"
 
 engine: ## build (once) or reuse the Pulumi engine in ~/.cache/rcs-testers
 	@scripts/bootstrap-engine >/dev/null
+
+# The engine's release: scripts/engine-common, engine/go.mod and engine/go.sum move together.
+engine-upgrade: ## move the engine to another Pulumi release: make engine-upgrade VERSION=3.277.0
+	@test -n "$(VERSION)" || { echo "engine-upgrade: give the release: make engine-upgrade VERSION=3.x.y" >&2; exit 2; }
+	@scripts/upgrade-engine $(VERSION)
 
 demo: venv engine ## the main job: sandbox + file backend + pulumi up (BACKEND=postgres: throw-away PostgreSQL)
 	@$(ENGINE_ENV); $(PY) scripts/demo.py --backend $(BACKEND)
@@ -80,8 +109,16 @@ test-lowest: $(LOWEST_STAMP) ## unit tests against the lowest versions pyproject
 test-sandbox: venv ## sandbox tests (loopback HTTP)
 	@scripts/run-pytest tests/sandbox
 
-policy-venv: engine ## create the policy pack's own virtualenv (policy/venv) with `pulumi install`
-	@$(ENGINE_ENV); cd policy && pulumi install && touch venv/.installed-$$(sha256sum requirements.txt | cut -c1-12)
+# The pack's pins are installed hash-checked, and nothing else: `pulumi install` in policy/ would
+# check the same hashes, but first upgrades pip, setuptools and wheel unpinned.
+$(POLICY_STAMP): $(POLICY_LOCK)
+	@echo "policy-venv: installing the policy pack's dependencies into policy/venv (hash-checked)"
+	@rm -rf policy/venv && $(PYTHON) -m venv policy/venv
+	@policy/venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r $(POLICY_LOCK)
+	@touch $@
+
+policy-venv: $(POLICY_STAMP) ## create the policy pack's own virtualenv (policy/venv) from policy/requirements.txt
 
 test-e2e: venv engine ## real-engine end-to-end tests
 	@$(ENGINE_ENV); scripts/run-pytest tests/e2e $(PARALLEL)

@@ -141,6 +141,9 @@ func (h *host) RunPlugin(
 	var cmd *exec.Cmd
 	switch {
 	case isAnalyzer:
+		if err := packVenvReady(ctx, tc, opts, dir); err != nil {
+			return err
+		}
 		args := append([]string{"-u", "-m", "pulumi.policy"}, req.GetArgs()...)
 		cmd, err = tc.Command(ctx, append(args, dir)...)
 	case hasFile(filepath.Join(opts.Root, "__main__.py")) || !hasPluginRunner(ctx, tc):
@@ -203,6 +206,25 @@ func (h *host) RunPlugin(
 		return fmt.Errorf("problem executing plugin program (could not run language executor): %w", err)
 	}
 	return closer.Close()
+}
+
+// packVenvReady fails fast, naming the command that installs it, when a policy pack's
+// virtualenv is missing. Started without one, the pack never answers the engine, and the
+// preview would wait with nothing shown.
+func packVenvReady(ctx context.Context, tc toolchain.Toolchain, opts toolchain.PythonOptions, dir string) error {
+	if opts.Toolchain != toolchain.Pip && opts.Toolchain != toolchain.Auto {
+		return nil
+	}
+	if err := tc.ValidateVenv(ctx); err == nil {
+		return nil
+	}
+	venv, err := tc.VirtualEnvPath(ctx)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("Unable to run the policy pack in %s: its virtualenv %s is not installed. "+
+		"Install it first: `make policy-venv` in the rcs-testers repository (its pinned, "+
+		"hash-checked requirements.txt), or `pulumi install` in %s", dir, venv, dir)
 }
 
 // policyPackEnv is what pulumi-policy reads at start-up: organization, project, stack,

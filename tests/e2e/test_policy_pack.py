@@ -1,13 +1,13 @@
 """The guardrails policy pack (policy/) on the real engine: `pulumi preview|up --policy-pack`.
 
-The pack runs in its own virtualenv (policy/venv), created the way Pulumi creates it: `pulumi
-install` in the pack's folder, through the language host's InstallDependencies.
+The pack runs in its own virtualenv (policy/venv), created as the README says: `make
+policy-venv`, a hash-checked install of policy/requirements.txt. A pack whose virtualenv is
+missing stops the preview at once, naming that command.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import shutil
 import subprocess
@@ -25,27 +25,36 @@ PACK = REPO / "policy"
 
 @pytest.fixture(scope="session")
 def pack(engine_env: dict[str, str]) -> Path:
-    """policy/ with its virtualenv installed for the current requirements.txt (once; a lock
-    keeps parallel test workers from installing it twice)."""
-    digest = hashlib.sha256((PACK / "requirements.txt").read_bytes()).hexdigest()[:12]
-    stamp = PACK / "venv" / f".installed-{digest}"
+    """policy/ with its virtualenv installed for the current requirements.txt by `make
+    policy-venv` (once: make keeps a stamp, and a lock keeps parallel test workers from
+    installing it twice)."""
     with open(PACK / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not stamp.exists():
-            shutil.rmtree(PACK / "venv", ignore_errors=True)
-            out = subprocess.run(
-                ["pulumi", "install", "--non-interactive"],
-                cwd=PACK,
-                env=engine_env,
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
-            assert out.returncode == 0, (
-                f"pulumi install in policy/ failed:\n{out.stdout}{out.stderr}"
-            )
-            stamp.touch()
+        out = subprocess.run(
+            ["make", "--no-print-directory", "policy-venv"],
+            cwd=REPO,
+            env=engine_env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert out.returncode == 0, f"make policy-venv failed:\n{out.stdout}{out.stderr}"
     return PACK
+
+
+def test_a_pack_without_its_virtualenv_stops_the_preview_naming_the_install(
+    stack: Stack, tmp_path: Path
+) -> None:
+    stack.set_agents(agents_block({"48900": [("qa-alice", 1)]}))
+    fresh = tmp_path / "pack"
+    shutil.copytree(PACK, fresh, ignore=shutil.ignore_patterns("venv", "__pycache__", ".*"))
+
+    result = stack.project.pulumi("preview", *with_policy(fresh), stack=stack.name, timeout=120)
+
+    assert result.returncode != 0
+    assert f"its virtualenv {fresh}/venv is not installed" in result.output, result.output
+    assert "`make policy-venv`" in result.output
+    assert not (fresh / "venv").exists(), "nothing is installed behind the user's back"
 
 
 def pack_config(tmp_path: Path, config: dict[str, Any]) -> str:

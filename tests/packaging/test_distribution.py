@@ -1,12 +1,15 @@
 """What we publish: `python -m build` gives an sdist and a wheel that `twine check` accepts; the
 wheel holds the package only (no tests, no bench, no dev tooling) and installs into a clean
-virtualenv, where `import rcs_provider` works without the sandbox extra; a Pulumi SDK outside the
-supported range is refused by pip."""
+virtualenv, hash-checked against the lock (a changed hash stops the install), where `import
+rcs_provider` works without the sandbox extra; a Pulumi SDK outside the supported range is
+refused by pip."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -75,18 +78,31 @@ def test_wheel_holds_the_package_and_its_metadata_only(dist: Path) -> None:
     assert not [n for n in names if "/tests/" in n or "/bench/" in n or n.endswith("conftest.py")]
 
 
+def install_wheel_hash_checked(
+    dist: Path, tmp_path: Path, lock: Path = LOCK
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The wheel and its requirements into a clean virtualenv, every file checked against a
+    hash: the wheel's own, and the lock's for the rest (the lock as constraints: the same
+    versions as .venv, so uv installs from its cache)."""
+    venv = tmp_path / "venv"
+    assert run(VENV_BIN / "uv", "venv", "--quiet", venv).returncode == 0
+    wheel = wheel_of(dist)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    requirement = tmp_path / "wheel.txt"
+    requirement.write_text(f"rcs-testers @ {wheel.as_uri()} --hash=sha256:{digest}\n")
+    installed = run(
+        VENV_BIN / "uv", "pip", "install", "--quiet", "--python", venv / "bin" / "python",
+        "--require-hashes", "-r", requirement, "--constraint", lock,
+    )  # fmt: skip
+    return venv, installed
+
+
 def test_wheel_imports_in_a_clean_virtualenv_without_the_sandbox_extra(
     dist: Path, tmp_path: Path
 ) -> None:
-    venv = tmp_path / "venv"
-    assert run(VENV_BIN / "uv", "venv", "--quiet", venv).returncode == 0
-    python = venv / "bin" / "python"
-    # The lock as constraints: the same versions as .venv, so uv installs from its cache.
-    installed = run(
-        VENV_BIN / "uv", "pip", "install", "--quiet", "--python", python, wheel_of(dist),
-        "--constraint", LOCK,
-    )  # fmt: skip
+    venv, installed = install_wheel_hash_checked(dist, tmp_path)
     assert installed.returncode == 0, installed.stderr
+    python = venv / "bin" / "python"
     probe = run(
         python,
         "-c",
@@ -102,6 +118,19 @@ def test_wheel_imports_in_a_clean_virtualenv_without_the_sandbox_extra(
     assert qualified == "rcs_provider.provider TesterProvider"
     assert sandbox_modules == "[]", "the sandbox extra must not be needed to import the package"
     assert location.startswith(str(venv)), f"imported from {location}, not from the wheel"
+
+
+def test_a_changed_hash_in_the_lock_stops_the_install(dist: Path, tmp_path: Path) -> None:
+    text = LOCK.read_text()
+    entry = re.search(r"^requests==.*?(?=^    #)", text, flags=re.MULTILINE | re.DOTALL)
+    assert entry, "requests is not pinned in requirements/lock.txt"
+    changed = re.sub(r"sha256:[0-9a-f]", "sha256:0", entry[0])
+    tampered = tmp_path / "lock.txt"
+    tampered.write_text(text.replace(entry[0], changed))
+
+    _, installed = install_wheel_hash_checked(dist, tmp_path, lock=tampered)
+    assert installed.returncode != 0
+    assert "Hash mismatch for `requests==" in installed.stderr, installed.stderr
 
 
 def test_pip_refuses_a_pulumi_sdk_outside_the_supported_range(dist: Path, tmp_path: Path) -> None:

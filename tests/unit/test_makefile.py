@@ -55,3 +55,24 @@ def test_make_sandbox_passes_args_to_the_sandbox() -> None:
 
 def test_readme_shows_the_command_make_sandbox_runs() -> None:
     assert sandbox_command() in README
+
+
+def install_commands() -> list[str]:
+    """The commands that install packages into the three virtualenvs (printed, not run)."""
+    printed = make("-n", "-B", "venv", "test-lowest", "policy-venv").replace("\\\n", " ")
+    return [line for line in printed.splitlines() if re.search(r"pip (install|sync)", line)]
+
+
+def test_every_install_from_a_requirements_file_checks_hashes() -> None:
+    commands = install_commands()
+    from_files = [c for c in commands if re.search(r"(-r |pip sync ).*requirements", c)]
+    assert len(from_files) == 4, commands  # uv, .venv, .venv-lowest, policy/venv
+    for command in from_files:
+        assert "--require-hashes" in command, f"installs without checking hashes: {command}"
+
+
+def test_the_project_itself_is_built_without_fetching_a_build_backend() -> None:
+    project = [c for c in install_commands() if " -e ." in c]
+    assert len(project) == 2, project  # .venv and .venv-lowest
+    for command in project:
+        assert "--no-deps" in command and "--no-build-isolation" in command, command
