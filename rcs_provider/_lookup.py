@@ -37,13 +37,13 @@ from ._kaleyra.errors import (
 )
 from ._kaleyra.paging import TesterList
 from ._kaleyra.parsing import Registration
+from ._provider_errors import ProviderError
 from ._roster import Listing, ListRefused, Roster, Sighting
 
 __all__ = [
     "LOOKUP_KEY",
     "REGISTERED_STATUS",
     "Found",
-    "ProviderError",
     "TesterApi",
     "TesterLookup",
     "deterministic_id",
@@ -67,10 +67,6 @@ class TesterApi(Protocol):
     ) -> Registration: ...
 
     def tester_list(self, agent_no: str, *, label: str | None = None) -> TesterList: ...
-
-
-class ProviderError(RuntimeError):
-    """An operation failed for a reason the message explains (no Kaleyra status involved)."""
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from ._kaleyra.client import KaleyraClient
 from ._kaleyra.errors import ConfigurationError, KaleyraError
 from ._kaleyra.settings import CONFIG_KEYS
 from ._line_type import line_type_problem
-from ._lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
+from ._lookup import TesterApi, TesterLookup, deterministic_id
 from ._provider_config import (
     BUDGET_KEY,
     DEFAULT_CREDENTIAL_SOURCES,
@@ -53,6 +53,7 @@ from ._provider_config import (
     new_tester_budget_from_config,
     settings_from_config,
 )
+from ._provider_errors import ProviderError
 from ._pulumi_hints import with_pulumi_hint
 from ._roster import PROCESS_ROSTER, Roster
 
