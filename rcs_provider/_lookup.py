@@ -44,7 +44,7 @@ __all__ = [
     "LOOKUP_KEY",
     "REGISTERED_STATUS",
     "Found",
-    "TesterApi",
+    "TesterClient",
     "TesterLookup",
     "deterministic_id",
     "unusable_list_reason",
@@ -59,8 +59,9 @@ AMBIGUOUS_STATUSES = frozenset({502, 504})
 _NO_LIST_STATUSES = frozenset({404, 405, 501})
 
 
-class TesterApi(Protocol):
-    """The two Kaleyra calls a lookup needs (a ``KaleyraClient``)."""
+class TesterClient(Protocol):
+    """What the provider needs of a Kaleyra client: the two calls its lookups make (a
+    ``KaleyraClient`` in production; tests hand in fakes)."""
 
     def register_tester(
         self, agent_no: str, phoneno: str, *, label: str | None = None
@@ -111,7 +112,7 @@ class TesterLookup:
 
     def __init__(
         self,
-        api: TesterApi,
+        api: TesterClient,
         roster: Roster,
         *,
         mode: str,

@@ -44,7 +44,7 @@ from ._kaleyra.client import KaleyraClient
 from ._kaleyra.errors import ConfigurationError, KaleyraError
 from ._kaleyra.settings import CONFIG_KEYS
 from ._line_type import line_type_problem
-from ._lookup import TesterApi, TesterLookup, deterministic_id
+from ._lookup import TesterClient, TesterLookup, deterministic_id
 from ._provider_config import (
     BUDGET_KEY,
     DEFAULT_CREDENTIAL_SOURCES,
@@ -73,9 +73,6 @@ TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
 #: Optional input: true accepts a phone whatever its line type (see line_type).
 ALLOW_NON_MOBILE_INPUT = "allow_non_mobile"
 _API_KEY = CONFIG_KEYS["api_key"]
-
-#: What the provider needs of a Kaleyra client (:class:`KaleyraClient` in production).
-TesterClient = TesterApi
 
 
 def _explained(operation: _Op) -> _Op:
