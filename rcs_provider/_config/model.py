@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._domain import (
+from .._line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
+from .._phones import (
     MAX_TESTERS_PER_AGENT,
     PhoneNumberError,
     mask_phone,
@@ -31,7 +32,6 @@ from .._domain import (
     redact_digits,
     validate_label,
 )
-from .._line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
 
 #: The config key of the testers in this project (``<project>:agents``).
 AGENTS_KEY = "rcs-testers:agents"

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._domain import PhoneNumberError, mask_phone, normalize_phone, redact_digits, validate_label
 from .._line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
+from .._phones import PhoneNumberError, mask_phone, normalize_phone, redact_digits, validate_label
 from .model import (
     REPORTED_ENTRY,
     AgentSpec,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .._domain import normalize_agent
+from .._phones import normalize_agent
 from .._project import find_project_file, stack_config_dir, stack_file_name
 from .phonebook import StackTesters, parse_stack_testers
 from .stackfile import stack_file_problems

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from .._domain import mask_phone, normalize_phone, redact_digits
 from .._kaleyra.settings import CONFIG_KEYS
+from .._phones import mask_phone, normalize_phone, redact_digits
 from .model import clear_phone_problems
 from .phonebook import PHONEBOOK_NAME, phonebook_path
 

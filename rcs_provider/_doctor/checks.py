@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from .._domain import mask_text
 from .._kaleyra.client import KaleyraClient
 from .._kaleyra.errors import (
     AuthenticationError,
@@ -29,6 +28,7 @@ from .._kaleyra.errors import (
 from .._kaleyra.paging import TesterList
 from .._kaleyra.settings import ClientSettings, is_loopback
 from .._lookup import LOOKUP_KEY, unusable_list_reason
+from .._phones import mask_text
 from .._provider_config import settings_from_config
 from .report import Report
 from .stack import FleetCheck

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
-from .._domain import mask_phone, normalize_phone, redact_digits
+from .._phones import mask_phone, normalize_phone, redact_digits
 from .codes import LIST_SUCCESS, is_error_body, is_success_code
 from .errors import (
     UNCONFIRMED_REGISTRATION_HINT,
@@ -49,7 +49,7 @@ class KaleyraClient:
 
     Errors are :class:`~rcs_provider._kaleyra.errors.KaleyraError` subclasses whose text reads
     ``Unable to <action>: <why>. <what to do>``; invalid phone numbers raise
-    :class:`~rcs_provider._domain.PhoneNumberError` before any request. Safe to share between
+    :class:`~rcs_provider._phones.PhoneNumberError` before any request. Safe to share between
     threads (up to 8 at once). Use as a context manager or call :meth:`close`.
     """
 

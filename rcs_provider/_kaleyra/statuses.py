@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._domain import DAILY_INVITATION_LIMIT, redact_digits
+from .._phones import DAILY_INVITATION_LIMIT, redact_digits
 from .codes import status_meant
 from .conflicts import existing_registration_id, is_already_registered
 from .errors import (

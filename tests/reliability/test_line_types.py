@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rcs_provider._domain import mask_phone, normalize_phone
+from rcs_provider._phones import mask_phone, normalize_phone
 from support.fleet_data import formatted, phone
 from support.pulumi_cli import Result, Stack
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from rcs_provider._domain import mask_phone
+from rcs_provider._phones import mask_phone
 from support.fleet_data import phone as full_phone
 from support.pulumi_cli import SECRET_SIG
 

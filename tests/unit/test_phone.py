@@ -1,4 +1,4 @@
-"""Phone normalisation, masking and redaction (rcs_provider._domain)."""
+"""Phone normalisation, masking and redaction (rcs_provider._phones)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider._domain import (
+from rcs_provider._phones import (
     PhoneNumberError,
     mask_phone,
     mask_text,

@@ -1,4 +1,4 @@
-"""The rules of the domain, shared by stack-config parsing and the provider.
+"""Phones, agents and labels: the rules stack-config parsing and the provider share.
 
 Phone numbers (normalise, validate, mask), agent numbers and tester labels, and the limits
 Google RBM (behind Kaleyra) sets. Phone numbers are personal data: every message built here
