@@ -3,7 +3,7 @@
 - ``list``: look the number up in the agent's tester list first and adopt what is listed,
   then register. "Never a second invitation" holds by looking first.
 - ``register-only``: never call the list. ``create`` registers; an "already registered"
-  answer (see :mod:`~rcs_provider.adoption`) is adopted. A register call whose outcome is
+  answer (see :mod:`~rcs_provider._kaleyra.conflicts`) is adopted. A register call whose outcome is
   unknown is posted once more after a pause: the register call is the only evidence there
   is, and Kaleyra documents 409 for a number that is already registered, so "never a second
   invitation" rests on that documented 409. ``read`` keeps the state as recorded.
