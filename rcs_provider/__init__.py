@@ -23,9 +23,27 @@ extra, imports this package too).
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version; from a source tree that is not installed (an
+    old commit checked out and run in place), its ``pyproject.toml``, else ``0+unknown``."""
+    try:
+        return importlib.metadata.version("rcs-testers")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:
+        project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+        return str(project["project"]["version"])
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        return "0+unknown"
+
+
+__version__ = _version()
 
 if TYPE_CHECKING:
     from ._components import AgentTesters

@@ -13,7 +13,7 @@ __all__ = ["COMMANDS", "main"]
 #: Subcommand -> (module with ``main(argv) -> int``, one-line help). Imported on use only.
 COMMANDS = {
     "review": ("rcs_provider._review.command", "summarise tester changes of a pull request"),
-    "doctor": ("rcs_provider._doctor", "read-only pre-flight checks against a Kaleyra pod"),
+    "doctor": ("rcs_provider._doctor.command", "read-only pre-flight checks against a Kaleyra pod"),
     "status": ("rcs_provider._status.command", "who has not accepted the invitation yet"),
 }
 EXIT_USAGE = 2

@@ -11,7 +11,7 @@ import pulumi
 from pulumi.output import Unknown
 
 from ._config import AgentSpec
-from ._domain import mask_phone
+from ._phones import mask_phone
 from ._resource import RcsTester, RcsTesterArgs, tester_logical_name
 
 __all__ = ["AgentTesters", "declare_fleet"]

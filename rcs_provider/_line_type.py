@@ -15,7 +15,7 @@ from enum import Enum
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from ._domain import mask_phone
+from ._phones import mask_phone
 
 __all__ = [
     "ALLOW_NON_MOBILE_KEY",

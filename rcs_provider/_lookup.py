@@ -3,7 +3,7 @@
 - ``list``: look the number up in the agent's tester list first and adopt what is listed,
   then register. "Never a second invitation" holds by looking first.
 - ``register-only``: never call the list. ``create`` registers; an "already registered"
-  answer (see :mod:`~rcs_provider.adoption`) is adopted. A register call whose outcome is
+  answer (see :mod:`~rcs_provider._kaleyra.conflicts`) is adopted. A register call whose outcome is
   unknown is posted once more after a pause: the register call is the only evidence there
   is, and Kaleyra documents 409 for a number that is already registered, so "never a second
   invitation" rests on that documented 409. ``read`` keeps the state as recorded.
@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ._domain import mask_phone
 from ._kaleyra.codes import LIST_SUCCESS, REGISTER_SUCCESS, is_success_code
 from ._kaleyra.errors import (
     AlreadyRegisteredError,
@@ -37,14 +36,15 @@ from ._kaleyra.errors import (
 )
 from ._kaleyra.paging import TesterList
 from ._kaleyra.parsing import Registration
-from ._roster import Listing, ListRefused, Roster, Sighting
+from ._phones import mask_phone
+from ._provider_errors import ProviderError
+from ._tester_lists import KnownRegistration, ListedTesters, ListRefused, TesterListCache
 
 __all__ = [
     "LOOKUP_KEY",
     "REGISTERED_STATUS",
-    "Found",
-    "ProviderError",
-    "TesterApi",
+    "CreatedRegistration",
+    "TesterClient",
     "TesterLookup",
     "deterministic_id",
     "unusable_list_reason",
@@ -59,8 +59,9 @@ AMBIGUOUS_STATUSES = frozenset({502, 504})
 _NO_LIST_STATUSES = frozenset({404, 405, 501})
 
 
-class TesterApi(Protocol):
-    """The two Kaleyra calls a lookup needs (a ``KaleyraClient``)."""
+class TesterClient(Protocol):
+    """What the provider needs of a Kaleyra client: the two calls its lookups make (a
+    ``KaleyraClient`` in production; tests hand in fakes)."""
 
     def register_tester(
         self, agent_no: str, phoneno: str, *, label: str | None = None
@@ -69,12 +70,8 @@ class TesterApi(Protocol):
     def tester_list(self, agent_no: str, *, label: str | None = None) -> TesterList: ...
 
 
-class ProviderError(RuntimeError):
-    """An operation failed for a reason the message explains (no Kaleyra status involved)."""
-
-
 @dataclass(frozen=True)
-class Found:
+class CreatedRegistration:
     """A registration made or adopted by ``create``."""
 
     id: str
@@ -110,20 +107,21 @@ class TesterLookup:
     """Finds, registers and adopts testers under one ``kaleyra:lookup`` mode for one run.
 
     Run-wide facts (the list given up in ``auto``, warnings already shown) live in the
-    :class:`~rcs_provider._roster.Roster`, which lasts as long as the provider process.
+    :class:`~rcs_provider._tester_lists.TesterListCache`, which lasts as long as the provider
+    process.
     """
 
     def __init__(
         self,
-        api: TesterApi,
-        roster: Roster,
+        api: TesterClient,
+        tester_lists: TesterListCache,
         *,
         mode: str,
         warn: Callable[[str], None],
         retry_pause: float = 1.0,
     ) -> None:
         self.api = api
-        self.roster = roster
+        self.tester_lists = tester_lists
         self.mode = mode
         self.warn = warn
         self.retry_pause = retry_pause
@@ -133,31 +131,31 @@ class TesterLookup:
         """Whether this run still looks numbers up in the agent's list."""
         if self.mode == "register-only":
             return False
-        return self.mode == "list" or self.roster.list_given_up is None
+        return self.mode == "list" or self.tester_lists.list_given_up is None
 
     # -- create ------------------------------------------------------------------------------
 
     def existing(
         self, agent: str, phone: str, label: str, *, fresh: bool = False
-    ) -> Sighting | None:
+    ) -> KnownRegistration | None:
         """The number's registration as the agent's list shows it (``None`` without a list)."""
         if not self.uses_list:
             return None
         try:
-            listing = self._listing(agent, label, fresh=fresh)
+            listed = self._listed_testers(agent, label, fresh=fresh)
         except ListRefused as refused:
             raise _refused_again(refused.error, agent, label) from None
-        if listing is None:
+        if listed is None:
             return None
-        if listing.masked and self.mode == "list":
+        if listed.masked and self.mode == "list":
             raise ProviderError(
                 f"Unable to look up tester {label} in the tester list of agent {agent}: "
-                f"{listing.masked} of its numbers are masked, so it cannot show whether "
+                f"{listed.masked} of its numbers are masked, so it cannot show whether "
                 f"{mask_phone(phone)} is registered. Set {LOOKUP_KEY} to auto or register-only."
             )
-        return listing.sightings.get(phone)
+        return listed.registrations.get(phone)
 
-    def register(self, agent: str, phone: str, label: str) -> Found:
+    def register(self, agent: str, phone: str, label: str) -> CreatedRegistration:
         """Register the number, adopting it on "already registered"; an unknown outcome is
         settled by the list, or (without one) by posting once more after a pause."""
         action = f"register tester {label} for agent {agent}"
@@ -169,17 +167,17 @@ class TesterLookup:
             if not _outcome_unknown(err):
                 raise
             return self._settle(agent, phone, label, action, err)
-        self.roster.record(agent, phone, Sighting(registration.id, "Unverified"))
+        self.tester_lists.record(agent, phone, KnownRegistration(registration.id, "Unverified"))
         return self._registered(agent, label, registration)
 
     def _settle(
         self, agent: str, phone: str, label: str, action: str, first: KaleyraError
-    ) -> Found:
+    ) -> CreatedRegistration:
         why = f"the outcome is unknown ({first.why})"
         if self.uses_list:
             known = self.existing(agent, phone, label, fresh=True)
             if known is not None:
-                return Found(known.id or deterministic_id(agent, label), known.status)
+                return CreatedRegistration(known.id or deterministic_id(agent, label), known.status)
             if self.uses_list:
                 raise ProviderError(
                     f"Unable to {action}: {why}, and the agent's tester list does not show "
@@ -202,11 +200,13 @@ class TesterLookup:
             ) from None
         return self._registered(agent, label, registration)
 
-    def _registered(self, agent: str, label: str, registration: Registration) -> Found:
+    def _registered(
+        self, agent: str, label: str, registration: Registration
+    ) -> CreatedRegistration:
         """The registration Kaleyra confirmed; a code other than its success code is adopted
         all the same (an id came with it, and no error), and named once per run."""
         code = registration.code
-        if not is_success_code(code, success=REGISTER_SUCCESS) and self.roster.first_time(
+        if not is_success_code(code, success=REGISTER_SUCCESS) and self.tester_lists.first_time(
             f"register-code:{code}"
         ):
             self.warn(
@@ -214,26 +214,30 @@ class TesterLookup:
                 f"{REGISTER_SUCCESS}; its registration id was adopted. Report the code if it "
                 "means something else."
             )
-        return Found(registration.id, "Unverified")
+        return CreatedRegistration(registration.id, "Unverified")
 
-    def _adopt(self, agent: str, phone: str, label: str, err: AlreadyRegisteredError) -> Found:
+    def _adopt(
+        self, agent: str, phone: str, label: str, err: AlreadyRegisteredError
+    ) -> CreatedRegistration:
         if self.uses_list:
             known = self.existing(agent, phone, label, fresh=True)
             if known is not None and known.id:
-                return Found(known.id, known.status or REGISTERED_STATUS)
+                return CreatedRegistration(known.id, known.status or REGISTERED_STATUS)
         rid = err.existing_id or deterministic_id(agent, label)
-        return Found(rid, REGISTERED_STATUS)
+        return CreatedRegistration(rid, REGISTERED_STATUS)
 
     # -- read --------------------------------------------------------------------------------
 
-    def for_read(self, agent: str, phone: str, label: str) -> tuple[ReadVerdict, Sighting | None]:
+    def for_read(
+        self, agent: str, phone: str, label: str
+    ) -> tuple[ReadVerdict, KnownRegistration | None]:
         """``seen`` (with the listed registration), ``keep`` (state stays: no list, or one not
         read whole) or ``gone`` (a complete, understood list does not show the number)."""
         if not self.uses_list:
             self._blind_read_warning()
             return "keep", None
         try:
-            listing = self._listing(agent, label, fresh=False)
+            listed = self._listed_testers(agent, label, fresh=False)
         except ListRefused:
             # The first look-up of this agent failed with the credentials' error, which
             # fails the run: one error per agent, not one per tester; the rest stay as recorded.
@@ -244,25 +248,25 @@ class TesterLookup:
             kept = self.mode == "auto" if err.in_body else isinstance(err, UnparseableResponseError)
             if not kept:
                 raise
-            if self.roster.first_time(f"unparseable-list:{agent}"):
+            if self.tester_lists.first_time(f"unparseable-list:{agent}"):
                 self.warn(f"{err} Kept the testers of agent {agent} as recorded in state.")
             return "keep", None
-        if listing is None:
+        if listed is None:
             return "keep", None
-        known = listing.sightings.get(phone)
+        known = listed.registrations.get(phone)
         if known is not None:
             return "seen", known
-        if listing.gaps is not None:
-            if self.roster.first_time(f"partial-list:{agent}"):
+        if listed.gaps is not None:
+            if self.tester_lists.first_time(f"partial-list:{agent}"):
                 self.warn(
-                    f"the tester list of agent {agent} could not be read whole ({listing.gaps}); "
+                    f"the tester list of agent {agent} could not be read whole ({listed.gaps}); "
                     "testers it does not show are kept as recorded in state."
                 )
             return "keep", None
         return "gone", None
 
     def _blind_read_warning(self) -> None:
-        if self.roster.list_given_up is None and self.roster.first_time("blind-read"):
+        if self.tester_lists.list_given_up is None and self.tester_lists.first_time("blind-read"):
             self.warn(
                 f"{LOOKUP_KEY} is register-only: refresh cannot see testers removed or changed "
                 "in the Kaleyra console without the tester list, so state is kept as recorded."
@@ -270,11 +274,11 @@ class TesterLookup:
 
     # -- the list ----------------------------------------------------------------------------
 
-    def _listing(self, agent: str, label: str, *, fresh: bool) -> Listing | None:
-        """The agent's listing; ``None`` when ``auto`` gave the list up (now or earlier)."""
+    def _listed_testers(self, agent: str, label: str, *, fresh: bool) -> ListedTesters | None:
+        """The agent's listed testers; ``None`` when ``auto`` gave the list up (now or earlier)."""
 
         def lister(agent_no: str) -> TesterList:
-            if self.mode == "auto" and self.roster.list_given_up is not None:
+            if self.mode == "auto" and self.tester_lists.list_given_up is not None:
                 raise _GivenUp  # another call gave the list up while this one waited
             try:
                 found = self.api.tester_list(agent_no, label=label)
@@ -287,7 +291,7 @@ class TesterLookup:
                 self._give_up(reason)
                 raise _GivenUp from None
             code = found.unknown_code
-            if code is not None and self.roster.first_time(f"list-code:{agent_no}:{code}"):
+            if code is not None and self.tester_lists.first_time(f"list-code:{agent_no}:{code}"):
                 self.warn(
                     f"the tester list of agent {agent_no} answered with code {code}, not "
                     f"{LIST_SUCCESS}; its testers were read as listed. Report the code if it "
@@ -296,19 +300,19 @@ class TesterLookup:
             return found
 
         try:
-            listing = self.roster.testers(agent, lister, fresh=fresh)
+            listed = self.tester_lists.testers(agent, lister, fresh=fresh)
         except _GivenUp:
             return None
-        if listing.masked and self.mode == "auto":
+        if listed.masked and self.mode == "auto":
             self._give_up(
-                f"it shows {listing.masked} numbers masked (like 91953XXXXX92), which cannot "
+                f"it shows {listed.masked} numbers masked (like 91953XXXXX92), which cannot "
                 "be matched to the numbers in this stack"
             )
             return None
-        return listing
+        return listed
 
     def _give_up(self, reason: str) -> None:
-        if self.roster.give_up_list(reason):
+        if self.tester_lists.give_up_list(reason):
             self.warn(
                 f"{LOOKUP_KEY} is auto and the agent's tester list cannot be used: {reason}. "
                 "This run goes on in register-only mode: testers are registered directly and "

@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from ._domain import DAILY_INVITATION_LIMIT
 from ._kaleyra.errors import ConfigurationError
 from ._kaleyra.settings import (
     CONFIG_KEYS,
@@ -16,6 +15,7 @@ from ._kaleyra.settings import (
     ClientSettings,
     settings_from_values,
 )
+from ._phones import DAILY_INVITATION_LIMIT
 
 __all__ = [
     "BUDGET_KEY",

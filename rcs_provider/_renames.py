@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 
 from ._config import AgentSpec
-from ._domain import PhoneNumberError, normalize_phone
+from ._phones import PhoneNumberError, normalize_phone
 from ._resource import tester_logical_name
 
 __all__ = ["PreviousTester", "plan_aliases", "previous_testers", "read_previous_testers"]

@@ -33,18 +33,18 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from . import _engine_log as engine_log
-from ._domain import (
+from ._kaleyra.client import KaleyraClient
+from ._kaleyra.errors import ConfigurationError, KaleyraError
+from ._kaleyra.settings import CONFIG_KEYS
+from ._line_type import line_type_problem
+from ._lookup import TesterClient, TesterLookup, deterministic_id
+from ._phones import (
     DAILY_INVITATION_LIMIT,
     mask_phone,
     normalize_agent,
     normalize_phone,
     validate_label,
 )
-from ._kaleyra.client import KaleyraClient
-from ._kaleyra.errors import ConfigurationError, KaleyraError
-from ._kaleyra.settings import CONFIG_KEYS
-from ._line_type import line_type_problem
-from ._lookup import ProviderError, TesterApi, TesterLookup, deterministic_id
 from ._provider_config import (
     BUDGET_KEY,
     DEFAULT_CREDENTIAL_SOURCES,
@@ -53,8 +53,9 @@ from ._provider_config import (
     new_tester_budget_from_config,
     settings_from_config,
 )
+from ._provider_errors import ProviderError
 from ._pulumi_hints import with_pulumi_hint
-from ._roster import PROCESS_ROSTER, Roster
+from ._tester_lists import PROCESS_TESTER_LISTS, TesterListCache
 
 __all__ = [
     "ALLOW_NON_MOBILE_INPUT",
@@ -72,9 +73,6 @@ TRACEBACKS_ENV = "RCS_TESTERS_TRACEBACKS"
 #: Optional input: true accepts a phone whatever its line type (see line_type).
 ALLOW_NON_MOBILE_INPUT = "allow_non_mobile"
 _API_KEY = CONFIG_KEYS["api_key"]
-
-#: What the provider needs of a Kaleyra client (:class:`KaleyraClient` in production).
-TesterClient = TesterApi
 
 
 def _explained(operation: _Op) -> _Op:
@@ -125,16 +123,17 @@ class TesterProvider(ResourceProvider):
     ``status``, nothing else: every output is stored for every tester in every checkpoint, and
     the engine hands diff, read and delete only the old outputs, so the three inputs stay.
     Configured from the ``kaleyra:`` stack config in :meth:`configure`, which builds the
-    client. ``client`` and ``roster`` may be handed in instead (tests); the roster defaults to
-    :data:`~rcs_provider._roster.PROCESS_ROSTER`, shared by every instance the engine unpickles
-    in this process, so that a label rename is seen as one tester.
+    client. ``client`` and ``tester_lists`` (a tester-list cache) may be handed in instead
+    (tests); the cache defaults to :data:`~rcs_provider._tester_lists.PROCESS_TESTER_LISTS`,
+    shared by every instance the engine unpickles in this process, so that a label rename is
+    seen as one tester.
     """
 
     serialize_as_secret_always = False
 
     # Class-level defaults: instances unpickled from state carry no attributes of their own.
     _client: TesterClient | None = None
-    _roster: Roster | None = None
+    _tester_lists: TesterListCache | None = None
     _budget: int = DEFAULT_NEW_TESTER_BUDGET
     _lookup_mode: str = "auto"
     _retry_pause: float = 0.0
@@ -145,19 +144,20 @@ class TesterProvider(ResourceProvider):
         self,
         *,
         client: TesterClient | None = None,
-        roster: Roster | None = None,
+        tester_lists: TesterListCache | None = None,
         lookup: str | None = None,
     ) -> None:
         super().__init__()
         if client is not None:
             self._client = client
-        if roster is not None:
-            self._roster = roster
+        if tester_lists is not None:
+            self._tester_lists = tester_lists
         if lookup is not None:
             self._lookup_mode = lookup
 
     def __getstate__(self) -> None:
-        """Nothing of an instance goes into state: the client and roster are per process."""
+        """Nothing of an instance goes into state: the client and the tester-list cache are per
+        process."""
         return None
 
     # -- configuration -------------------------------------------------------------------------
@@ -197,16 +197,16 @@ class TesterProvider(ResourceProvider):
         return self._client
 
     @property
-    def roster(self) -> Roster:
+    def tester_lists(self) -> TesterListCache:
         """What this process knows of each agent's testers (shared unless one was handed in)."""
-        return PROCESS_ROSTER if self._roster is None else self._roster
+        return PROCESS_TESTER_LISTS if self._tester_lists is None else self._tester_lists
 
     @property
     def lookup(self) -> TesterLookup:
         """Finding, registering and adopting under ``kaleyra:lookup`` (see :mod:`.lookup`)."""
         return TesterLookup(
             self.client,
-            self.roster,
+            self.tester_lists,
             mode=self._lookup_mode,
             warn=_warn,
             retry_pause=self._retry_pause,
@@ -235,14 +235,14 @@ class TesterProvider(ResourceProvider):
             if unreachable is not None:
                 failures.append(CheckFailure("phoneno", f"phoneno {unreachable}"))
         if not failures and not any(_is_unknown(inputs[k]) for k in ("agent_no", "phoneno")):
-            self.roster.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
+            self.tester_lists.claim(inputs["agent_no"], inputs["phoneno"], str(inputs.get("label")))
             if not olds:
                 self._count_new(inputs["agent_no"], inputs["phoneno"])
         return CheckResult(inputs, failures)
 
     def _count_new(self, agent: str, phone: str) -> None:
         """Warn once per agent when a change adds more testers than the daily budget."""
-        if self.roster.note_new(agent, phone) == self._budget + 1:
+        if self.tester_lists.note_new(agent, phone) == self._budget + 1:
             _warn(
                 f"this change adds more than {self._budget} new testers to agent {agent} "
                 f"({BUDGET_KEY} is {self._budget}; its default, {DAILY_INVITATION_LIMIT}, is "
@@ -327,7 +327,7 @@ class TesterProvider(ResourceProvider):
         agent, phone, label = props.get("agent_no"), props.get("phoneno"), props.get("label")
         masked = mask_phone(phone) if isinstance(phone, str) and phone else "unknown number"
         if isinstance(agent, str) and isinstance(phone, str):
-            still = self.roster.claimed_by(agent, phone)
+            still = self.tester_lists.claimed_by(agent, phone)
             if still is not None:
                 log.info("tester %s of agent %s is still declared as %s", label, agent, still)
                 return

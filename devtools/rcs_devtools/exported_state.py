@@ -9,7 +9,7 @@ from typing import Any
 
 from rcs_devtools.fleet_data import phone as full_phone
 from rcs_devtools.pulumi_cli import SECRET_SIG
-from rcs_provider._domain import mask_phone
+from rcs_provider._phones import mask_phone
 
 TESTER_TYPE = "pulumi-python:dynamic/kaleyra:RcsTester"
 UP_TIME = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

@@ -42,5 +42,6 @@ class ArrivalCountingLock:
 
 
 def same_lock_for_every_key(lock: ArrivalCountingLock) -> Callable[[Any], ArrivalCountingLock]:
-    """A stand-in for a per-key lock factory (``Roster._agent_lock``) that hands out ``lock``."""
+    """A stand-in for a per-key lock factory (``TesterListCache._agent_lock``) that hands
+    out ``lock``."""
     return lambda _key: lock

@@ -12,7 +12,7 @@ from .model import (
     parse_fleet,
 )
 from .phonebook import PHONEBOOK_NAME, StackTesters, parse_stack_testers
-from .stack import read_stack_file, read_stack_testers, stack_file_path
+from .stack import declared_agents, read_stack_file, read_stack_testers, stack_file_path
 from .stackfile import (
     clear_api_key_problems,
     clear_phone_paths,
@@ -34,6 +34,7 @@ __all__ = [
     "clear_phone_paths",
     "clear_phone_problems",
     "compose_stack_text",
+    "declared_agents",
     "fleet_warnings",
     "parse_fleet",
     "parse_stack_testers",

@@ -22,16 +22,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._domain import (
+from .._line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
+from .._phones import (
     MAX_TESTERS_PER_AGENT,
-    PhoneNumberError,
     mask_phone,
     normalize_agent,
     normalize_phone,
     redact_digits,
     validate_label,
 )
-from .._line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
+from .phone import checked_phone, is_placeholder_phone, scalar_text, type_name
 
 #: The config key of the testers in this project (``<project>:agents``).
 AGENTS_KEY = "rcs-testers:agents"
@@ -92,11 +92,6 @@ class _ReportedEntry:
 REPORTED_ENTRY = _ReportedEntry()
 
 
-def type_name(value: object) -> str:
-    """How problems name a YAML value's type (``null`` for None)."""
-    return "null" if value is None else type(value).__name__
-
-
 def unknown_key_problems(node: Mapping[str, Any], allowed: Sequence[str], path: str) -> list[str]:
     """A problem per key of ``node`` not in ``allowed``, with a "did you mean"."""
     problems = []
@@ -108,17 +103,6 @@ def unknown_key_problems(node: Mapping[str, Any], allowed: Sequence[str], path: 
         fix = f"did you mean '{hint[0]}'?" if hint else f"allowed keys: {', '.join(allowed)}"
         problems.append(f"{path}: unknown key {shown}: {fix}")
     return problems
-
-
-def _text(value: object, path: str, what: str, problems: list[str]) -> str | None:
-    """A YAML string; integers are coerced (``48900`` -> ``"48900"``), nothing else is."""
-    if isinstance(value, bool) or value is None or not isinstance(value, str | int):
-        problems.append(f"{path}: {what} must be a string, got {type_name(value)}")
-        return None
-    if isinstance(value, int) and value.bit_length() > 64:
-        problems.append(f"{path}: {what} is a number of more than 19 digits: too long")
-        return None
-    return str(value)
 
 
 def parse_fleet(
@@ -154,7 +138,7 @@ def parse_fleet(
                 f'{path}.agent: missing: the agent\'s service code, e.g. agent: "48900"'
             )
         else:
-            text = _text(node["agent"], f"{path}.agent", "agent", problems)
+            text = scalar_text(node["agent"], f"{path}.agent", "agent", problems)
             if text is not None:
                 try:
                     agent_no = normalize_agent(text)
@@ -217,7 +201,9 @@ def _parse_testers(
             continue
         problems += unknown_key_problems(node, TESTER_KEYS, tpath)
         label = _required_label(node, tpath, problems)
-        phone = _required_phone(node, tpath, problems, config_key)
+        phone = checked_phone(
+            node, tpath, problems, config_path=f"{config_key}{tpath.removeprefix('agents')}.phone"
+        )
         note = node.get("note")
         if note is not None and not isinstance(note, str):
             problems.append(f"{tpath}.note: must be a string, got {type_name(note)}")
@@ -287,47 +273,6 @@ def _required_label(node: Mapping[str, Any], path: str, problems: list[str]) -> 
     except ValueError as err:
         problems.append(f"{path}.label: {err}")
         return None
-
-
-def _required_phone(
-    node: Mapping[str, Any], path: str, problems: list[str], config_key: str
-) -> str | None:
-    if "phone" not in node:
-        problems.append(f"{path}.phone: missing: the tester's number in E.164, e.g. +919530000092")
-        return None
-    text = _text(node["phone"], f"{path}.phone", "phone", problems)
-    if text is None:
-        return None
-    if is_placeholder_phone(text):
-        shown = redact_digits(text)[:40]
-        problems.append(
-            f"{path}.phone: '{shown}' is a placeholder, not a number: set the tester's number "
-            f"with {_set_phone_command(config_key, f'{path}.phone')}"
-        )
-        return None
-    try:
-        return normalize_phone(text)
-    except PhoneNumberError as err:
-        problems.append(f"{path}.phone: {err}")
-        return None
-
-
-#: A word standing in for a number still to be set (``REPLACE-WITH-SECRET``, ``TODO``,
-#: ``<number>``): letters and no digit at all, or a ``<``. A number with a letter typed for a
-#: digit (``98OOO``) is a mistyped number, not a placeholder.
-_LETTERS = re.compile(r"[^\W\d_]{2}")
-_DIGIT = re.compile(r"\d")
-
-
-def is_placeholder_phone(text: str) -> bool:
-    """Whether a phone value is a placeholder, e.g. the shipped stack files' REPLACE-WITH-SECRET."""
-    return "<" in text or (bool(_LETTERS.search(text)) and not _DIGIT.search(text))
-
-
-def _set_phone_command(config_key: str, path: str) -> str:
-    """The command that sets the phone at ``path`` (``agents[i].testers[j].phone``) as a secret."""
-    full_path = config_key + path.removeprefix("agents")
-    return f"`pulumi config set --secret --path '{full_path}' '<number>'`"
 
 
 #: Stack config key that accepts phones written in clear outside the sandbox (with a warning).

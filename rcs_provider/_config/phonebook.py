@@ -25,16 +25,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._domain import PhoneNumberError, mask_phone, normalize_phone, redact_digits, validate_label
 from .._line_type import ALLOW_NON_MOBILE_KEY, line_type_problem, line_type_warning
+from .._phones import PhoneNumberError, mask_phone, normalize_phone, redact_digits, validate_label
 from .model import (
     REPORTED_ENTRY,
     AgentSpec,
     fleet_warnings,
     parse_fleet,
-    type_name,
     unknown_key_problems,
 )
+from .phone import checked_phone, type_name
 
 __all__ = [
     "PERSON_KEYS",
@@ -100,8 +100,11 @@ def phonebook_path(label: str) -> str:
     return f"{PHONEBOOK_NAME}[{json.dumps(shown)}]"
 
 
-def parse_phonebook(raw: object) -> tuple[dict[str, Person], list[str]]:
-    """Validate ``rcs-testers:testers``: the people by label, and every problem by its path.
+def parse_phonebook(
+    raw: object, *, phonebook_key: str = PHONEBOOK_KEY
+) -> tuple[dict[str, Person], list[str]]:
+    """Validate ``rcs-testers:testers`` (the config ``phonebook_key``): the people by label,
+    and every problem by its path.
 
     Labels and phones follow the rules of inline testers; two labels with the same number are
     one person declared twice, which is refused (agents should point at one of them)."""
@@ -130,7 +133,7 @@ def parse_phonebook(raw: object) -> tuple[dict[str, Person], list[str]]:
             )
             continue
         labels[label.lower()] = label
-        person = _parse_person(label, node, path, problems)
+        person = _parse_person(label, node, path, problems, phonebook_key)
         if person is None:
             continue
         if person.phone in phones:
@@ -144,7 +147,9 @@ def parse_phonebook(raw: object) -> tuple[dict[str, Person], list[str]]:
     return people, problems
 
 
-def _parse_person(label: str, node: object, path: str, problems: list[str]) -> Person | None:
+def _parse_person(
+    label: str, node: object, path: str, problems: list[str], phonebook_key: str
+) -> Person | None:
     if not isinstance(node, dict):
         problems.append(
             f"{path}: must be a map with phone (and optionally note), got {type_name(node)}: "
@@ -163,7 +168,8 @@ def _parse_person(label: str, node: object, path: str, problems: list[str]) -> P
             f"got {type_name(allow)}"
         )
         allow = False
-    phone = _person_phone(node, path, problems)
+    namespace = phonebook_key.split(":", 1)[0]
+    phone = checked_phone(node, path, problems, config_path=f"{namespace}:{path}.phone")
     if phone is None:
         return None
     unreachable = line_type_problem(phone, allow_non_mobile=allow)
@@ -171,22 +177,6 @@ def _parse_person(label: str, node: object, path: str, problems: list[str]) -> P
         problems.append(f"{path}.phone: {unreachable}")
         return None
     return Person(label, phone, note, allow)
-
-
-def _person_phone(node: Mapping[str, Any], path: str, problems: list[str]) -> str | None:
-    value = node.get("phone")
-    if value is None:
-        what = "missing" if "phone" not in node else "is null"
-        problems.append(f"{path}.phone: {what}: the person's number in E.164, e.g. +919530000092")
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        problems.append(f"{path}.phone: phone must be a string, got {type_name(value)}")
-        return None
-    try:
-        return normalize_phone(value)
-    except PhoneNumberError as err:
-        problems.append(f"{path}.phone: {err}")
-        return None
 
 
 def resolve_references(
@@ -200,7 +190,7 @@ def resolve_references(
     phonebook label with another phone. A person no agent points at is a warning. Entries
     whose problem is reported here become :data:`REPORTED_ENTRY`, so parsing the agents
     reports nothing more about them; everything else is left for that parse."""
-    people, problems = parse_phonebook(phonebook_raw)
+    people, problems = parse_phonebook(phonebook_raw, phonebook_key=phonebook_key)
     invalid = _declared_labels(phonebook_raw) - set(people)
     warnings = [
         f"{phonebook_path(p.label)}.phone: {warning}"

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from .._phones import normalize_agent
 from .._project import find_project_file, stack_config_dir, stack_file_name
 from .phonebook import StackTesters, parse_stack_testers
 from .stackfile import stack_file_problems
 
-__all__ = ["read_stack_file", "read_stack_testers", "stack_file_path"]
+__all__ = ["declared_agents", "read_stack_file", "read_stack_testers", "stack_file_path"]
 
 
 def read_stack_testers(
@@ -67,3 +68,15 @@ def stack_file_path(folder: Path, stack: str) -> Path:
     if project_file is None:
         return Path(name)
     return Path(os.path.relpath(stack_config_dir(project_file) / name, folder))
+
+
+def declared_agents(agents_raw: object) -> list[str]:
+    """The agent numbers an ``<namespace>:agents`` value declares, read leniently (the stack
+    may be invalid: entries that are not an agent are skipped), in order, once each."""
+    agents: dict[str, None] = {}
+    for entry in agents_raw if isinstance(agents_raw, list) else []:
+        try:
+            agents[normalize_agent(entry.get("agent") if isinstance(entry, dict) else None)] = None
+        except ValueError:
+            continue
+    return list(agents)

@@ -7,9 +7,10 @@ import re
 
 import yaml
 
-from .._domain import mask_phone, normalize_phone, redact_digits
 from .._kaleyra.settings import CONFIG_KEYS
+from .._phones import mask_phone, normalize_phone, redact_digits
 from .model import clear_phone_problems
+from .phone import is_placeholder_phone
 from .phonebook import PHONEBOOK_NAME, phonebook_path
 
 __all__ = [
@@ -123,8 +124,14 @@ def phonebook_clear_phones(
     for path, node in _phone_nodes(document, key):
         if isinstance(node, yaml.ScalarNode):
             label = next((str(k) for k in people if f"{phonebook_path(str(k))}.phone" == path), "")
-            clear[path] = _masked_phone_of(people.get(label))
+            if not _is_placeholder_entry(people.get(label)):  # the model names its command
+                clear[path] = _masked_phone_of(people.get(label))
     return clear
+
+
+def _is_placeholder_entry(entry: object) -> bool:
+    phone = entry.get("phone") if isinstance(entry, dict) else None
+    return isinstance(phone, str) and is_placeholder_phone(phone)
 
 
 def _masked_phone_of(entry: object) -> str:

@@ -16,13 +16,12 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
-from .._domain import mask_phone, normalize_phone
+from .._phones import mask_phone, normalize_phone, redact_digits
 from .codes import LIST_SUCCESS, is_error_body, is_success_code
 from .errors import (
     UNCONFIRMED_REGISTRATION_HINT,
     KaleyraError,
     UnparseableResponseError,
-    error_from_response,
 )
 from .paging import MAX_LIST_PAGES, TesterList, page_info
 from .parsing import (
@@ -36,6 +35,7 @@ from .parsing import (
     testers_from,
 )
 from .settings import CONFIG_KEYS, ClientSettings
+from .statuses import error_from_response
 from .transport import Transport
 
 __all__ = ["KaleyraClient"]
@@ -49,7 +49,7 @@ class KaleyraClient:
 
     Errors are :class:`~rcs_provider._kaleyra.errors.KaleyraError` subclasses whose text reads
     ``Unable to <action>: <why>. <what to do>``; invalid phone numbers raise
-    :class:`~rcs_provider._domain.PhoneNumberError` before any request. Safe to share between
+    :class:`~rcs_provider._phones.PhoneNumberError` before any request. Safe to share between
     threads (up to 8 at once). Use as a context manager or call :meth:`close`.
     """
 
@@ -68,7 +68,7 @@ class KaleyraClient:
         """Register ``phoneno`` as a tester of agent ``agent_no`` (sends an invitation)."""
         phone = normalize_phone(phoneno)
         agent = _check_agent(agent_no)
-        action = f"register tester {label or mask_phone(phone)} for agent {agent}"
+        action = redact_digits(f"register tester {label or mask_phone(phone)} for agent {agent}")
         _log.debug("registering %s as a tester of agent %s", mask_phone(phone), agent)
         response, body = self._transport.request(
             "POST",
@@ -235,9 +235,10 @@ _LIST_HINT = (
 
 
 def _list_action(agent: str, label: str | None) -> str:
+    """What a list call does, as its errors say it (phone-like digits masked)."""
     if label:
-        return f"look up tester {label} in the tester list of agent {agent}"
-    return f"list the testers of agent {agent}"
+        return redact_digits(f"look up tester {label} in the tester list of agent {agent}")
+    return redact_digits(f"list the testers of agent {agent}")
 
 
 def _unparseable(

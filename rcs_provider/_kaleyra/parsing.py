@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .._domain import PHONE_TEXT, PhoneNumberError, mask_phone, normalize_phone, redact_digits
+from .._phones import PHONE_TEXT, PhoneNumberError, mask_phone, normalize_phone, redact_digits
 from .codes import codes_in, is_error_body
 
 __all__ = [

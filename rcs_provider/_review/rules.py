@@ -29,14 +29,6 @@ from .._config import (
     stack_file_problems,
 )
 from .._config.phonebook import phonebook_path
-from .._domain import (
-    MAX_TESTERS_PER_AGENT,
-    PhoneNumberError,
-    mask_phone,
-    normalize_agent,
-    normalize_phone,
-    redact_digits,
-)
 from .._kaleyra.errors import ConfigurationError
 from .._kaleyra.settings import (
     CONFIG_KEYS,
@@ -48,6 +40,14 @@ from .._kaleyra.settings import (
     resolve_base_url,
 )
 from .._line_type import ALLOW_NON_MOBILE_KEY
+from .._phones import (
+    MAX_TESTERS_PER_AGENT,
+    PhoneNumberError,
+    mask_phone,
+    normalize_agent,
+    normalize_phone,
+    redact_digits,
+)
 from .._provider_config import BUDGET_KEY, DEFAULT_NEW_TESTER_BUDGET, new_tester_budget_from_config
 
 __all__ = [

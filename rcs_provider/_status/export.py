@@ -16,8 +16,8 @@ from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
 
-from .._domain import redact_digits
 from .._kaleyra.settings import CONFIG_KEYS
+from .._phones import redact_digits
 from .._renames import RCS_TESTER_TYPE
 
 __all__ = ["ExportError", "ExportedStack", "ExportedTester", "parse_export"]

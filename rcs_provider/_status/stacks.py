@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .._domain import redact_digits
+from .._phones import redact_digits
 from .._project import find_project_file, stack_config_dir, stack_file_name
 from .export import LOOKUP_KEY, ExportedStack, ExportError, parse_export
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.metadata
 import os
 import re
 import subprocess
@@ -21,6 +22,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 LOCK = REPO / "requirements" / "lock.txt"
+#: The version as the package reads it (rcs_provider.__version__): the installed metadata.
+VERSION = importlib.metadata.version("rcs-testers")
 
 
 def run(*argv: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -60,8 +63,8 @@ def wheel_of(dist: Path) -> Path:
 
 def test_build_gives_an_sdist_and_a_wheel_that_twine_accepts(dist: Path) -> None:
     assert sorted(p.name for p in dist.iterdir() if p.name != ".done") == [
-        "rcs_testers-0.1.0-py3-none-any.whl",
-        "rcs_testers-0.1.0.tar.gz",
+        f"rcs_testers-{VERSION}-py3-none-any.whl",
+        f"rcs_testers-{VERSION}.tar.gz",
     ]
     checked = run(VENV_BIN / "twine", "check", "--strict", *sorted(dist.glob("rcs_testers-*")))
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -72,7 +75,7 @@ def test_wheel_holds_the_package_and_its_metadata_only(dist: Path) -> None:
     names = zipfile.ZipFile(wheel_of(dist)).namelist()
     tops = {name.split("/")[0] for name in names}
     assert "rcs_devtools" not in tops, "the dev tooling (devtools/) is for this repository only"
-    assert tops == {"rcs_provider", "rcs_testers-0.1.0.dist-info"}
+    assert tops == {"rcs_provider", f"rcs_testers-{VERSION}.dist-info"}
     assert "rcs_provider/py.typed" in names
     assert "rcs_provider/provider.py" in names, "states pickle rcs_provider.provider by path"
     assert not [n for n in names if "/tests/" in n or "/bench/" in n or n.endswith("conftest.py")]
@@ -143,4 +146,4 @@ def test_pip_refuses_a_pulumi_sdk_outside_the_supported_range(dist: Path, tmp_pa
     )  # fmt: skip
     assert resolved.returncode != 0
     assert "ResolutionImpossible" in resolved.stderr, resolved.stdout + resolved.stderr
-    assert "rcs-testers 0.1.0 depends on pulumi<4 and >=3.200" in resolved.stdout
+    assert f"rcs-testers {VERSION} depends on pulumi<4 and >=3.200" in resolved.stdout

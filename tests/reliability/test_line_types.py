@@ -11,7 +11,7 @@ from typing import Any
 
 from rcs_devtools.fleet_data import formatted, phone
 from rcs_devtools.pulumi_cli import Result, Stack
-from rcs_provider._domain import mask_phone, normalize_phone
+from rcs_provider._phones import mask_phone, normalize_phone
 
 SRC = "stacks/Pulumi.dev.yaml"
 

@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from rcs_provider._doctor import Report, diagnose
-from rcs_provider._doctor_stack import FleetCheck
+from rcs_provider._doctor.stack import FleetCheck
 from rcs_provider.sandbox import SandboxProcess
 
 AGENT = "48900"
@@ -115,7 +115,7 @@ def test_a_list_mode_stack_fails_when_the_list_cannot_be_used(sandbox: SandboxPr
     assert not report.ok
     [listed] = [c for c in report.checks if c.name == "list"]
     assert listed.status == "fail"
-    assert "`pulumi config set kaleyra:lookup auto`" in listed.next
+    assert "`pulumi config set kaleyra:lookup auto`" in listed.next_step
     assert "next steps:" in report.as_table()
 
 
@@ -151,7 +151,7 @@ def test_an_agent_the_pod_does_not_know_fails_in_every_mode(
     [unknown] = [c for c in report.checks if c.name == "agents" and c.status == "fail"]
     assert unknown.detail.startswith("agent 55500: the pod refused it (")
     assert "Agent Not Found" in unknown.detail
-    assert "each of its testers would fail" in unknown.next
+    assert "each of its testers would fail" in unknown.next_step
     assert statuses(report)["list"] == ("skip" if lookup == "register-only" else "ok")
     assert report.as_table().endswith("a run would fail (stack dev)")
 
@@ -184,7 +184,7 @@ def test_the_stack_problems_fail_before_the_pod_is_asked(sandbox: SandboxProcess
 
     assert not report.ok
     assert report.checks[0].name == "stack" and report.checks[0].detail == problem
-    assert "`pulumi preview` fails with the same ones" in report.checks[0].next
+    assert "`pulumi preview` fails with the same ones" in report.checks[0].next_step
 
 
 def test_refused_credentials_fail_with_the_command_that_fixes_them(
@@ -198,7 +198,7 @@ def test_refused_credentials_fail_with_the_command_that_fixes_them(
     assert not report.ok
     [credentials] = [c for c in report.checks if c.name == "credentials"]
     assert credentials.status == "fail" and "401" in credentials.detail
-    assert "pulumi config set --secret kaleyra:apiKey <key>" in credentials.next
+    assert "pulumi config set --secret kaleyra:apiKey <key>" in credentials.next_step
     assert "list" not in statuses(report), "nothing further is tried"
     assert "wrong-key-0123456789" not in everything(report)
 
@@ -208,7 +208,7 @@ def test_a_wrong_register_path_fails(sandbox: SandboxProcess) -> None:
 
     assert not report.ok
     [credentials] = [c for c in report.checks if c.name == "credentials"]
-    assert "404" in credentials.detail and "kaleyra:registerPath" in credentials.next
+    assert "404" in credentials.detail and "kaleyra:registerPath" in credentials.next_step
 
 
 def test_bad_config_fails_naming_the_key() -> None:
@@ -244,7 +244,7 @@ def test_a_closed_port_fails_at_tcp() -> None:
     assert statuses(report) == {"config": "ok", "base url": "ok", "dns": "ok", "tcp": "fail"}
     [tcp] = [c for c in report.checks if c.name == "tcp"]
     assert f"cannot connect to 127.0.0.1:{port}" in tcp.detail
-    assert "firewall" in tcp.next
+    assert "firewall" in tcp.next_step
 
 
 class _Quiet(BaseHTTPRequestHandler):
@@ -287,7 +287,7 @@ def test_an_untrusted_certificate_fails_at_tls(untrusted_https: str) -> None:
     assert statuses(report)["tls"] == "fail" and "credentials" not in statuses(report)
     [tls] = [c for c in report.checks if c.name == "tls"]
     assert "could not be verified" in tls.detail
-    assert "verification cannot be disabled" in tls.next
+    assert "verification cannot be disabled" in tls.next_step
 
 
 def test_json_carries_the_same_checks(with_testers: SandboxProcess) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rcs_provider._checkpoints import BIG_STACK_TESTERS, skip_checkpoints_hint
@@ -16,7 +18,8 @@ def test_a_big_stack_is_told_what_it_saves_and_why_it_is_safe() -> None:
     hint = skip_checkpoints_hint(BIG_STACK_TESTERS + 1, {"PULUMI_SKIP_CHECKPOINTS": "false"})
     assert hint is not None
     assert hint.startswith(f"{BIG_STACK_TESTERS + 1} testers: set PULUMI_SKIP_CHECKPOINTS=true")
-    assert "faster (bench/RESULTS.md)" in hint
+    assert "faster (bench/RESULTS.md has the figures)" in hint
+    assert not re.search(r"[0-9.]+x\b", hint), "no bench figures in a user message"
     assert "adopts an existing registration before it registers" in hint
     assert "\n" not in hint, "one line"
 

@@ -26,7 +26,6 @@ import urllib3.connection
 from responses import matchers
 
 from rcs_provider import __version__
-from rcs_provider._domain import PhoneNumberError
 from rcs_provider._kaleyra import transport
 from rcs_provider._kaleyra.client import KaleyraClient
 from rcs_provider._kaleyra.errors import (
@@ -48,6 +47,7 @@ from rcs_provider._kaleyra.settings import (
     POD_BASE_URLS,
     ClientSettings,
 )
+from rcs_provider._phones import PhoneNumberError
 
 #: Hex letters only, like a real key may be: no run of digits, so phone masking cannot hide it
 #: and only the api-key scrub keeps it out of errors and logs.

@@ -9,7 +9,7 @@ import responses
 from pulumi.dynamic import Config, ConfigureRequest
 from responses import matchers
 
-from rcs_provider._roster import Roster
+from rcs_provider._tester_lists import TesterListCache
 from rcs_provider.provider import ProviderError, TesterProvider
 
 PHONE = "919530000092"
@@ -31,7 +31,7 @@ def tester_list(*phones: str) -> dict[str, object]:
 @pytest.fixture
 def provider() -> TesterProvider:
     config = {"kaleyra:sid": "SID1", "kaleyra:apiKey": "k" * 16, "kaleyra:pod": "in"}
-    provider = TesterProvider(roster=Roster())
+    provider = TesterProvider(tester_lists=TesterListCache())
     provider.configure(ConfigureRequest(Config(config, "rcs-testers")))
     return provider
 

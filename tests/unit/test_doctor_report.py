@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import responses
 
-from rcs_provider._doctor import Report, _list_read, _tester_list
+from rcs_provider._doctor.checks import _list_read, _tester_list
+from rcs_provider._doctor.report import Report
 from rcs_provider._kaleyra.client import KaleyraClient
 from rcs_provider._kaleyra.paging import TesterList
 from rcs_provider._kaleyra.parsing import TesterRecord
@@ -70,3 +71,25 @@ def test_a_no_list_code_inside_a_200_is_a_list_auto_does_without() -> None:
     assert (row.name, row.status) == ("list", "warn")
     assert "the list call answered RCS405 inside a 200 answer" in row.detail
     assert report.auto_uses == "register-only"
+
+
+def test_the_json_report_keeps_its_keys() -> None:
+    report = Report("prod")
+    report.add("tcp", "fail", "cannot connect", "Check the firewall.")
+
+    document = report.as_json()
+
+    assert list(document) == [
+        "stack",
+        "base_url",
+        "lookup",
+        "auto_uses",
+        "timings",
+        "ok",
+        "verdict",
+        "unchecked_agents",
+        "checks",
+    ]
+    assert document["checks"] == [
+        {"name": "tcp", "status": "fail", "detail": "cannot connect", "next": "Check the firewall."}
+    ]

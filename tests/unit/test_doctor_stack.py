@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from rcs_devtools.fleet_data import formatted
-from rcs_provider._doctor_stack import check_fleet, declared_agents
+from rcs_provider._doctor.stack import check_fleet, stack_agents
 
 SOURCE = "stacks/Pulumi.prod.yaml"
 
@@ -89,4 +89,4 @@ def test_declared_agents_are_read_leniently_from_an_invalid_stack() -> None:
         "qa:agents": '[{"agent": "48900"}, {"agent": "20700"}]',
         "kaleyra:agents": [{"agent": "1"}],
     }
-    assert declared_agents(config) == ["48900", "31337", "20700"]
+    assert stack_agents(config) == ["48900", "31337", "20700"]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import pickle
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
+import rcs_provider._kaleyra.errors as errors_module
 from rcs_provider._kaleyra.errors import (
     AlreadyRegisteredError,
     AuthenticationError,
@@ -22,11 +25,10 @@ from rcs_provider._kaleyra.errors import (
     ServerError,
     TransportError,
     UnparseableResponseError,
-    error_from_response,
-    format_seconds,
-    parse_retry_after,
 )
 from rcs_provider._kaleyra.parsing import extract_code_and_message
+from rcs_provider._kaleyra.retries import format_seconds, parse_retry_after
+from rcs_provider._kaleyra.statuses import error_from_response
 
 ACTION = "register tester qa-alice for agent 48900"
 URL = "https://rcs-api.in.kaleyra.io/v1/SID1/rcs/agenttester/register?agent_number=48900"
@@ -314,3 +316,22 @@ def test_configuration_error_names_the_key() -> None:
     e = ConfigurationError("kaleyra:baseUrl: must use https", key="kaleyra:baseUrl")
     assert e.key == "kaleyra:baseUrl"
     assert "kaleyra:baseUrl" in str(e)
+
+
+def test_the_error_tree_imports_nothing_from_the_package() -> None:
+    """errors.py is the client's leaf: every other module may import it, it imports none."""
+    tree = ast.parse(Path(errors_module.__file__ or "").read_text(encoding="utf-8"))
+    imported = [
+        node.module or "."
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and (node.level or "rcs_provider" in (node.module or ""))
+    ]
+    imported += [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name.startswith("rcs_provider")
+    ]
+    assert imported == []

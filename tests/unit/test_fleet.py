@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rcs_provider._config import AgentSpec, FleetConfigError, TesterSpec, parse_fleet
-from rcs_provider._domain import MAX_TESTERS_PER_AGENT
+from rcs_provider._phones import MAX_TESTERS_PER_AGENT
 from rcs_provider._resource import tester_logical_name
 
 SOURCE = "stacks/Pulumi.prod.yaml"

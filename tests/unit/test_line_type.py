@@ -18,8 +18,8 @@ from rcs_provider._config import (
     fleet_warnings,
     parse_fleet,
 )
-from rcs_provider._domain import mask_phone, normalize_phone
 from rcs_provider._line_type import RcsReach, line_type, line_type_problem, line_type_warning
+from rcs_provider._phones import mask_phone, normalize_phone
 from rcs_provider.provider import TesterProvider
 
 SRC = "stacks/Pulumi.dev.yaml"

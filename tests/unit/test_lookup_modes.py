@@ -21,7 +21,7 @@ from rcs_provider._kaleyra.errors import (
     ServerError,
     TransportError,
 )
-from rcs_provider._roster import Roster
+from rcs_provider._tester_lists import TesterListCache
 from rcs_provider.provider import ProviderError, TesterProvider
 
 PHONE = "919530000092"
@@ -45,7 +45,7 @@ def provider_for(mode: str | None) -> TesterProvider:
     }
     if mode is not None:
         config["kaleyra:lookup"] = mode
-    provider = TesterProvider(roster=Roster())
+    provider = TesterProvider(tester_lists=TesterListCache())
     provider.configure(ConfigureRequest(Config(config, "rcs-testers")))
     return provider
 
@@ -456,7 +456,7 @@ def test_auto_gives_the_list_up_once_for_concurrent_creates() -> None:
     agent's lock (counted there, no sleep): none of them may list again."""
     provider = provider_for("auto")
     agent_lock = ArrivalCountingLock()
-    provider.roster._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
+    provider.tester_lists._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
     numbers = [f"9195300001{i:02d}" for i in range(6)]
     with mock() as mocked:
 
@@ -494,7 +494,7 @@ def test_concurrent_reads_of_a_refused_agent_make_one_list_call_and_one_error() 
     agent's lock (counted there, no sleep): none of them may list again."""
     provider = provider_for("auto")
     agent_lock = ArrivalCountingLock()
-    provider.roster._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
+    provider.tester_lists._agent_lock = same_lock_for_every_key(agent_lock)  # type: ignore[method-assign]
     numbers = [f"9195300001{i:02d}" for i in range(6)]
     with mock() as mocked:
 

@@ -1,4 +1,4 @@
-"""Phone normalisation, masking and redaction (rcs_provider._domain)."""
+"""Phone normalisation, masking and redaction (rcs_provider._phones)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcs_provider._domain import PhoneNumberError, mask_phone, normalize_phone, redact_digits
+from rcs_provider._phones import (
+    PhoneNumberError,
+    mask_phone,
+    mask_text,
+    normalize_phone,
+    redact_digits,
+)
 
 PHONE = "919530000092"
 REGIONS = ["IN", "US", "GB", "DE", "FR", "BR", "AU", "JP", "SG", "AE", "ZA", "NG", "IT", "KE"]
@@ -218,3 +224,10 @@ def test_redact_never_leaves_the_number(case: tuple[str, str], before: str, afte
 @given(st.text(alphabet=st.sampled_from("0123456789 -.()+/abcX\u0663"), max_size=60))
 def test_redact_leaves_no_run_of_seven_digits(text: str) -> None:
     assert not re.search(r"\d{7}", redact_digits(text))
+
+
+def test_an_account_sid_is_masked_by_the_phone_rule() -> None:
+    """Doctor shows the sid with the package's one masking rule: recognisable, not usable."""
+    assert mask_text("SANDBOXSID0001") == "SANDBXXXXXXX01"
+    assert mask_text("HXAB12CD34EF5678") == "HXAB1XXXXXXXXX78"
+    assert mask_phone("+91 95300 00092") == mask_text("919530000092")

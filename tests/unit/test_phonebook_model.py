@@ -1,4 +1,4 @@
-"""The stack's phonebook (rcs_provider.phonebook): references resolve to the same testers as
+"""The stack's phonebook (rcs_provider._config.phonebook): references resolve to the same testers as
 inline entries, and every problem of both is listed with its path, numbers masked."""
 
 from __future__ import annotations
@@ -225,8 +225,8 @@ def test_two_phonebook_entries_with_one_number_are_refused() -> None:
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ({}, "testers.qa-x.phone: missing: the person's number in E.164, e.g. +919530000092"),
-        ({"phone": None}, "testers.qa-x.phone: is null: the person's number in E.164"),
+        ({}, "testers.qa-x.phone: missing: the tester's number in E.164, e.g. +919530000092"),
+        ({"phone": None}, "testers.qa-x.phone: phone must be a string, got null"),
         ({"phone": "+91 98OOO"}, "testers.qa-x.phone: phone number may only contain digits"),
         ({"phone": ["+91"]}, "testers.qa-x.phone: phone must be a string, got list"),
         (

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rcs_provider._domain import MAX_TESTERS_PER_AGENT, mask_phone
+from rcs_provider._phones import MAX_TESTERS_PER_AGENT, mask_phone
 from rcs_provider._renames import RCS_TESTER_TYPE
 from rcs_provider._resource import RcsTester
 

@@ -20,7 +20,7 @@ from rcs_provider._kaleyra.errors import (
 from rcs_provider._kaleyra.paging import TesterList
 from rcs_provider._kaleyra.parsing import Registration
 from rcs_provider._kaleyra.parsing import TesterRecord as Record
-from rcs_provider._roster import Roster
+from rcs_provider._tester_lists import TesterListCache
 from rcs_provider.provider import ProviderError
 from rcs_provider.provider import TesterProvider as Provider
 
@@ -65,9 +65,9 @@ class FakeClient:
 
 
 @pytest.fixture
-def roster() -> Roster:
+def tester_lists() -> TesterListCache:
     """This test's process-wide view: every provider of one test shares it, as in the engine."""
-    return Roster()
+    return TesterListCache()
 
 
 @pytest.fixture
@@ -76,8 +76,8 @@ def fake() -> FakeClient:
 
 
 @pytest.fixture
-def provider(fake: FakeClient, roster: Roster) -> Provider:
-    return Provider(client=fake, roster=roster)
+def provider(fake: FakeClient, tester_lists: TesterListCache) -> Provider:
+    return Provider(client=fake, tester_lists=tester_lists)
 
 
 def props(label: str = "qa-alice", phone: str = PHONE, agent: str = "48900") -> dict[str, Any]:
@@ -125,7 +125,7 @@ def test_without_an_api_key_preview_calls_work_and_create_and_read_name_the_key(
     """A pull request's preview runs without the key: check, diff, update and delete call no
     Kaleyra API; create and read need the key and say how to set it."""
     monkeypatch.delenv("KALEYRA_API_KEY", raising=False)
-    p = Provider(roster=Roster())
+    p = Provider(tester_lists=TesterListCache())
     p.configure(ConfigureRequest(Config({"kaleyra:sid": "S", "kaleyra:pod": "in"}, "rcs-testers")))
 
     checked = p.check({}, props())

@@ -25,7 +25,7 @@ from rcs_provider._kaleyra.errors import (
 )
 from rcs_provider._kaleyra.settings import ClientSettings
 from rcs_provider._pulumi_hints import with_pulumi_hint
-from rcs_provider._roster import PROCESS_ROSTER, Roster
+from rcs_provider._tester_lists import PROCESS_TESTER_LISTS, TesterListCache
 from rcs_provider.provider import TRACEBACKS_ENV
 from rcs_provider.provider import TesterProvider as Provider
 
@@ -38,7 +38,7 @@ EMPTY_LIST = {"code": "RCS903", "data": {"testers": []}}
 def provider() -> Iterator[Provider]:
     settings = ClientSettings(sid="SID1", api_key="key-123456", pod="in", max_retries=0)
     with KaleyraClient(settings) as client:
-        yield Provider(client=client, roster=Roster())
+        yield Provider(client=client, tester_lists=TesterListCache())
 
 
 def props() -> dict[str, str]:
@@ -82,7 +82,7 @@ def test_a_401_names_the_environment_variable_the_key_came_from(
 ) -> None:
     monkeypatch.setenv("KALEYRA_API_KEY", "key-from-env-123")
     monkeypatch.delenv("KALEYRA_SID", raising=False)
-    provider = Provider(roster=Roster())
+    provider = Provider(tester_lists=TesterListCache())
     config = {"kaleyra:sid": "SID1", "kaleyra:pod": "in", "kaleyra:maxRetries": "0"}
     provider.configure(ConfigureRequest(Config(config, "rcs-testers")))
     responses.get(f"{BASE}/testersbyagent", json={}, status=401)
@@ -156,4 +156,6 @@ def test_the_pickled_provider_carries_no_instance_state(provider: Provider) -> N
     assert blob == dill.dumps(Provider(), protocol=pickle.DEFAULT_PROTOCOL, recurse=True)
     revived = dill.loads(blob)
     assert vars(revived) == {}
-    assert revived.roster is PROCESS_ROSTER, "instances from state share the process roster"
+    assert revived.tester_lists is PROCESS_TESTER_LISTS, (
+        "instances from state share the process tester-list cache"
+    )

@@ -14,7 +14,7 @@ import pytest
 import responses
 from pulumi.dynamic import Config, ConfigureRequest
 
-from rcs_provider._roster import Roster
+from rcs_provider._tester_lists import TesterListCache
 from rcs_provider.provider import TesterProvider as Provider
 
 #: No digit in it: the phone mask cannot hide it, only the api-key scrub can (checked below).
@@ -33,7 +33,7 @@ def test_the_key_has_no_digit_for_the_phone_mask_to_hide() -> None:
 
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
-    p = Provider(roster=Roster())
+    p = Provider(tester_lists=TesterListCache())
     p.configure(
         ConfigureRequest(
             Config(

@@ -15,7 +15,7 @@ from rcs_provider._kaleyra import client as client_module
 from rcs_provider._kaleyra.client import KaleyraClient
 from rcs_provider._kaleyra.parsing import is_masked
 from rcs_provider._kaleyra.settings import ClientSettings
-from rcs_provider._roster import Roster
+from rcs_provider._tester_lists import TesterListCache
 from rcs_provider.provider import TesterProvider
 
 AGENT = "48900"
@@ -192,7 +192,7 @@ def provider(mode: str = "list") -> TesterProvider:
         "kaleyra:maxRetries": "0",
         "kaleyra:lookup": mode,
     }
-    p = TesterProvider(roster=Roster())
+    p = TesterProvider(tester_lists=TesterListCache())
     p.configure(ConfigureRequest(Config(config, "rcs-testers")))
     return p
 

@@ -1,8 +1,8 @@
 """What the provider process knows of each agent's testers during one engine operation.
 
 The dynamic provider serves up to four calls at once for one ``pulumi`` command, then exits.
-:class:`Roster` lists each agent's testers once per process (refresh of N testers on A agents
-makes A list calls), records the registrations made or adopted in this run, and remembers
+:class:`TesterListCache` lists each agent's testers once per process (refresh of N testers on
+A agents makes A list calls), records the registrations made or adopted in this run, and remembers
 which numbers are still declared, so that a label rename does not warn about a removal.
 """
 
@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from ._kaleyra.errors import AuthenticationError
 from ._kaleyra.paging import TesterList
 
-__all__ = ["PROCESS_ROSTER", "ListRefused", "Listing", "Roster", "Sighting"]
+__all__ = [
+    "PROCESS_TESTER_LISTS",
+    "KnownRegistration",
+    "ListRefused",
+    "ListedTesters",
+    "TesterListCache",
+]
 
 Lister = Callable[[str], TesterList]
 
 
 @dataclass(frozen=True)
-class Sighting:
+class KnownRegistration:
     """A registration known for ``(agent_no, phoneno)``: its id and status, if known."""
 
     id: str | None
@@ -29,24 +35,24 @@ class Sighting:
 
 
 @dataclass(frozen=True)
-class Listing:
+class ListedTesters:
     """An agent's listed testers by number, and whether the list was read whole.
 
-    ``gaps`` says why a tester missing from ``sightings`` may still be registered (a list
+    ``gaps`` says why a tester missing from ``registrations`` may still be registered (a list
     not read whole, masked numbers); ``None`` when the list was read whole and understood.
     """
 
-    sightings: dict[str, Sighting]
+    registrations: dict[str, KnownRegistration]
     gaps: str | None
     masked: int = 0
 
 
-def _listing(tester_list: TesterList) -> Listing:
+def _listed_testers(tester_list: TesterList) -> ListedTesters:
     gaps = tester_list.incomplete
     if gaps is None and tester_list.masked:
         gaps = f"{tester_list.masked} of its numbers are masked"
-    sightings = {r.phoneno: Sighting(r.id, r.status) for r in tester_list.records}
-    return Listing(sightings, gaps, tester_list.masked)
+    registrations = {r.phoneno: KnownRegistration(r.id, r.status) for r in tester_list.records}
+    return ListedTesters(registrations, gaps, tester_list.masked)
 
 
 class ListRefused(Exception):
@@ -59,13 +65,13 @@ class ListRefused(Exception):
         self.error = error
 
 
-class Roster:
+class TesterListCache:
     """Thread-safe, per-process cache of the testers of each agent."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._agent_locks: dict[str, threading.Lock] = {}
-        self._testers: dict[str, Listing] = {}
+        self._testers: dict[str, ListedTesters] = {}
         self._said: set[str] = set()
         self._list_given_up: str | None = None
         self._claimed: dict[tuple[str, str], str] = {}
@@ -78,13 +84,13 @@ class Roster:
 
     def lookup(
         self, agent_no: str, phoneno: str, lister: Lister, *, fresh: bool = False
-    ) -> Sighting | None:
+    ) -> KnownRegistration | None:
         """The registration of ``phoneno`` at ``agent_no``, listing the agent at most once
         per process (single flight: concurrent callers wait for the one list call).
         ``fresh=True`` lists again, for after an ambiguous failure or a 409."""
-        return self.testers(agent_no, lister, fresh=fresh).sightings.get(phoneno)
+        return self.testers(agent_no, lister, fresh=fresh).registrations.get(phoneno)
 
-    def testers(self, agent_no: str, lister: Lister, *, fresh: bool = False) -> Listing:
+    def testers(self, agent_no: str, lister: Lister, *, fresh: bool = False) -> ListedTesters:
         """All known testers of ``agent_no`` by number (see :meth:`lookup`). Once the list
         call refused the credentials, later callers get :class:`ListRefused` without a call."""
         with self._agent_lock(agent_no):
@@ -94,20 +100,20 @@ class Roster:
             known = None if fresh else self._testers.get(agent_no)
             if known is None:
                 try:
-                    known = _listing(lister(agent_no))
+                    known = _listed_testers(lister(agent_no))
                 except AuthenticationError as err:
                     with self._lock:
                         self._refused[agent_no] = err
                     raise
                 with self._lock:
                     self._testers[agent_no] = known
-            return Listing(dict(known.sightings), known.gaps, known.masked)
+            return ListedTesters(dict(known.registrations), known.gaps, known.masked)
 
-    def record(self, agent_no: str, phoneno: str, sighting: Sighting) -> None:
+    def record(self, agent_no: str, phoneno: str, registration: KnownRegistration) -> None:
         """Note a registration made in this run, so later lookups see it without listing."""
         with self._lock:
             if agent_no in self._testers:
-                self._testers[agent_no].sightings[phoneno] = sighting
+                self._testers[agent_no].registrations[phoneno] = registration
 
     def first_time(self, key: str) -> bool:
         """True the first time ``key`` is asked about in this run (warn-once bookkeeping)."""
@@ -150,6 +156,6 @@ class Roster:
             return len(numbers)
 
 
-#: The roster of this process: every provider instance the engine unpickles shares it, so a
-#: resource's old and new selves (a label rename) see one view of the agent's testers.
-PROCESS_ROSTER = Roster()
+#: The tester-list cache of this process: every provider instance the engine unpickles shares
+#: it, so a resource's old and new selves (a label rename) see one view of the agent's testers.
+PROCESS_TESTER_LISTS = TesterListCache()

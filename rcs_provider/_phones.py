@@ -1,4 +1,4 @@
-"""The rules of the domain, shared by stack-config parsing and the provider.
+"""Phones, agents and labels: the rules stack-config parsing and the provider share.
 
 Phone numbers (normalise, validate, mask), agent numbers and tester labels, and the limits
 Google RBM (behind Kaleyra) sets. Phone numbers are personal data: every message built here
@@ -17,6 +17,7 @@ __all__ = [
     "PHONE_TEXT",
     "PhoneNumberError",
     "mask_phone",
+    "mask_text",
     "normalize_agent",
     "normalize_phone",
     "redact_digits",
@@ -97,18 +98,21 @@ def normalize_phone(value: str | int) -> str:
 def mask_phone(digits: str) -> str:
     """Mask a phone number for display: ``"919530000092"`` -> ``"91953XXXXX92"``.
 
-    Separators and ``+`` are dropped. Numbers of 12 digits or more keep the first 5 and
-    last 2 digits; shorter ones keep at most half of their digits. At least one digit is
-    always masked and at most 7 are ever shown.
-    """
-    only_digits = "".join(ch for ch in digits if ch.isdecimal())
-    n = len(only_digits)
+    Separators and ``+`` are dropped, then the digits are masked by :func:`mask_text`."""
+    return mask_text("".join(ch for ch in digits if ch.isdecimal()))
+
+
+def mask_text(text: str) -> str:
+    """Mask an identifier (a phone's digits, an account SID) for display: recognisable, not
+    usable. Texts of 12 characters or more keep the first 5 and last 2; shorter ones keep at
+    most half. At least one character is always masked and at most 7 are ever shown."""
+    n = len(text)
     if n >= 12:
         head, tail = 5, 2
     else:
         tail = 2 if n >= 8 else (1 if n >= 4 else 0)
         head = max(0, n // 2 - tail)
-    return only_digits[:head] + "X" * (n - head - tail) + only_digits[n - tail :]
+    return text[:head] + "X" * (n - head - tail) + text[n - tail :]
 
 
 def redact_digits(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Check", "Report", "Status"]
@@ -13,12 +13,21 @@ Status = Literal["ok", "warn", "fail", "skip"]
 
 @dataclass
 class Check:
-    """One line of the report; ``next`` is the step to take when it failed or warns."""
+    """One line of the report; ``next_step`` is the step to take when it failed or warns
+    (``next`` in the JSON report)."""
 
     name: str
     status: Status
     detail: str
-    next: str = ""
+    next_step: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "detail": self.detail,
+            "next": self.next_step,
+        }
 
 
 @dataclass
@@ -62,14 +71,14 @@ class Report:
             "ok": self.ok,
             "verdict": self.verdict,
             "unchecked_agents": self.unchecked_agents,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [c.as_json() for c in self.checks],
         }
 
     def as_table(self) -> str:
         width = max([len(c.name) for c in self.checks] + [5])
         lines = [f"{'check':<{width}}  result  detail"]
         lines += [f"{c.name:<{width}}  {c.status:<6}  {c.detail}" for c in self.checks]
-        steps = [f"  - {c.name}: {c.next}" for c in self.checks if c.next]
+        steps = [f"  - {c.name}: {c.next_step}" for c in self.checks if c.next_step]
         if steps:
             lines += ["", "next steps:", *steps]
         lines += ["", f"{self.verdict} (stack {self.stack or '?'}){_why(self)}"]

@@ -1,64 +1,45 @@
-"""``rcs-testers doctor``: a read-only pre-flight of a stack against its configured Kaleyra pod.
-
-It reads the stack's decrypted config the way ``pulumi`` does (``pulumi config --show-secrets
---json``) and validates its testers exactly as ``pulumi preview`` does, then reports base URL,
-DNS, TCP, TLS, latency, whether the credentials and the register path are accepted, whether
-the pod knows each declared agent (the list call, read-only, in every lookup mode), and
-whether the tester list works and is understood, hence which lookup mode ``kaleyra:lookup
-auto`` will use. It registers nothing: the register path is checked with an empty JSON body,
-which Kaleyra must refuse. Secrets and phone numbers never appear in its output. Exit status 1
-when a run would fail; the verdict says ``agents unchecked`` instead of ``ready`` when no
-read-only call can show whether the pod knows an agent.
-"""
+"""What ``rcs-testers doctor`` checks at the pod: DNS, TCP, TLS, latency, whether the
+credentials and the register path are accepted, whether the pod knows each declared agent
+(the list call, read-only, in every lookup mode), and whether the tester list works and is
+understood, hence which lookup mode ``kaleyra:lookup auto`` will use. It registers nothing:
+the register path is checked with an empty JSON body, which Kaleyra must refuse. Secrets and
+phone numbers never appear in its output."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import socket
 import ssl
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from ._doctor_report import Check, Report
-from ._doctor_stack import (
-    FleetCheck,
-    check_fleet,
-    probe_agents,
-    read_stack_config,
-    selected_stack,
+from .._kaleyra.client import KaleyraClient
+from .._kaleyra.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    InvalidRequestError,
+    KaleyraError,
 )
-from ._kaleyra.client import KaleyraClient
-from ._kaleyra.errors import AuthenticationError, ConfigurationError, KaleyraError
-from ._kaleyra.paging import TesterList
-from ._kaleyra.settings import ClientSettings, is_loopback
-from ._lookup import LOOKUP_KEY, unusable_list_reason
-from ._provider_config import settings_from_config
+from .._kaleyra.paging import TesterList
+from .._kaleyra.settings import ClientSettings, is_loopback
+from .._lookup import LOOKUP_KEY, unusable_list_reason
+from .._phones import mask_text
+from .._provider_config import settings_from_config
+from .report import Report
+from .stack import FleetCheck
 
-__all__ = ["Check", "Report", "diagnose", "main", "read_stack_config"]
+__all__ = ["AgentProbe", "diagnose", "probe_agents"]
 
 ConfigGetter = Callable[[str], Any]
 _EMPTY_BODY_NOTE = (
     "checked with a register call whose body is empty, which Kaleyra must refuse: "
     "nothing was registered"
 )
-
-
-def _mask(text: str) -> str:
-    """``HXAB12CD34EF5678`` -> ``HXABXXXXXXXX5678``: recognisable, not usable."""
-    keep = 4 if len(text) > 10 else 1
-    return text[:keep] + "X" * max(0, len(text) - 2 * keep) + text[len(text) - keep :]
-
-
-# -- the checks --------------------------------------------------------------------------------
 
 
 def diagnose(
@@ -86,7 +67,7 @@ def diagnose(
     report.add(
         "config",
         "ok",
-        f"sid {_mask(settings.sid)}, api-key set, {LOOKUP_KEY} {settings.lookup}",
+        f"sid {mask_text(settings.sid)}, api-key set, {LOOKUP_KEY} {settings.lookup}",
     )
     report.add("base url", "ok", client.base_url)
     declared = fleet.agents if fleet is not None else []
@@ -285,49 +266,57 @@ def _ms(started: float) -> str:
     return f"{(time.monotonic() - started) * 1000:.0f} ms"
 
 
-# -- command line -----------------------------------------------------------------------------
+class TesterLister(Protocol):
+    """The read-only call an agent is checked with (a ``KaleyraClient``)."""
+
+    def tester_list(self, agent_no: str, *, label: str | None = None) -> TesterList: ...
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rcs-testers doctor",
-        description="Read-only pre-flight of a stack against its Kaleyra pod (registers nothing).",
-    )
-    parser.add_argument("--stack", help="stack name (default: the selected stack)")
-    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the project folder")
-    parser.add_argument(
-        "--agent",
-        help="the agent whose tester list shows the lookup mode (default: the first one the "
-        "pod lists); every declared agent is checked",
-    )
-    parser.add_argument("--json", action="store_true", help="the same report as JSON")
-    return parser
+@dataclass
+class AgentProbe:
+    """Each declared agent as the pod's list call shows it: ``known`` (listed), ``unknown``
+    (refused: agent and why), or ``unchecked`` (the call cannot tell: agent and why)."""
+
+    known: list[str] = field(default_factory=list)
+    unknown: list[tuple[str, str]] = field(default_factory=list)
+    unchecked: list[tuple[str, str]] = field(default_factory=list)
+
+    def report_to(self, report: Report) -> None:
+        for agent, why in self.unknown:
+            report.add(
+                "agents",
+                "fail",
+                f"agent {agent}: the pod refused it ({why})",
+                f"Check agent {agent}'s service code in the stack file and that this account "
+                "(kaleyra:sid) owns it: each of its testers would fail.",
+            )
+        if self.unchecked:
+            agents = ", ".join(agent for agent, _ in self.unchecked)
+            reasons = "; ".join(dict.fromkeys(why for _, why in self.unchecked))
+            report.add(
+                "agents",
+                "warn",
+                f"{agents}: unchecked, the list call cannot tell whether the pod knows them "
+                f"({reasons})",
+                "Nothing to check them with before a run: the first `pulumi up` does.",
+            )
+            report.unchecked_agents = [agent for agent, _ in self.unchecked]
+        if self.known:
+            report.add("agents", "ok", f"{', '.join(self.known)}: listed by the pod")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run doctor; 0 when a run would get through, 1 when it would fail."""
-    args = _parser().parse_args(argv)
-    try:
-        config = read_stack_config(args.stack, args.cwd)
-        stack = args.stack or selected_stack(args.cwd)
-    except (RuntimeError, ValueError, subprocess.TimeoutExpired) as err:
-        report = Report(args.stack)
-        report.add(
-            "config",
-            "fail",
-            f"cannot read the stack's config: {err}",
-            "Run it in the project folder (--cwd) with the stack's secrets available "
-            "(PULUMI_CONFIG_PASSPHRASE or the stack's secrets provider).",
-        )
-    else:
-        fleet = check_fleet(config, args.cwd, stack) if stack else None
-        report = diagnose(config.get, stack=stack, agent=args.agent, fleet=fleet)
-    if args.json:
-        print(json.dumps(report.as_json(), indent=2))
-    else:
-        print(report.as_table())
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def probe_agents(client: TesterLister, agents: Sequence[str]) -> AgentProbe:
+    """List each agent once (read-only) and sort it by what the answer shows."""
+    probe = AgentProbe()
+    for agent in agents:
+        try:
+            client.tester_list(agent)
+        except KaleyraError as err:
+            reason = unusable_list_reason(err)
+            if reason is None and isinstance(err, InvalidRequestError) and err.status == 400:
+                probe.unknown.append((agent, err.why))
+            else:
+                probe.unchecked.append((agent, reason or err.why))
+        else:
+            probe.known.append(agent)
+    return probe
