@@ -37,7 +37,7 @@ _MIN_DIGITS = 7
 _MAX_DIGITS = 15  # E.164
 # A phone-like run in free text: an optional "+", then digits that may be separated by
 # up to three of " .-()/" (so "+91 (953) 000 - 0092" is one run). Any Unicode digit counts.
-_PHONE_LIKE_RUN = re.compile(r"\+?\(?\d(?:[ .()/\-]{0,3}\d)*")
+_PHONE_LIKE_RUN = re.compile(r"\+?\(?\d(?:[ .()/+\-]{0,3}\d)*")
 _HOW_TO_WRITE = "write it in international format: '+', the country code, then the number"
 
 

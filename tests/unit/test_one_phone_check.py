@@ -4,7 +4,6 @@ that sets its own path."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,21 +66,18 @@ def test_a_placeholder_in_the_phonebook_names_the_command_for_its_path() -> None
     )
 
 
-def test_a_placeholder_in_the_phonebook_is_one_problem_outside_the_sandbox(tmp_path: Path) -> None:
+def test_a_placeholder_in_the_phonebook_is_one_problem_outside_the_sandbox() -> None:
     """Written in the stack file, outside the sandbox: the placeholder's command only, not also
     a phone "written in clear" (the same rule as inline placeholders)."""
     agents = [{"agent": "48900", "testers": ["qa-x", "qa-y"]}]
     phonebook = {"qa-x": {"phone": "REPLACE-WITH-SECRET"}, "qa-y": {"phone": formatted(2)}}
-    stack_file = tmp_path / "Pulumi.prod.yaml"
-    stack_file.write_text(
-        yaml.safe_dump({"config": {"qa:agents": agents, "qa:testers": phonebook}})
-    )
+    stack_text = yaml.safe_dump({"config": {"qa:agents": agents, "qa:testers": phonebook}})
 
     with pytest.raises(FleetConfigError) as caught:
         read_stack_testers(
             agents,
             phonebook,
-            stack_file=stack_file,
+            stack_text=stack_text,
             source="stacks/Pulumi.prod.yaml",
             key="qa:agents",
             outside_sandbox=True,
