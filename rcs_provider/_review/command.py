@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from .._command_line import add_report_arguments, write_report
 from .build import build_review
 from .gitsource import ReviewUsageError
 from .render import FORMATS, render
@@ -32,18 +32,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REF",
         help="compare with the merge-base of HEAD and REF (default: origin/main, then main)",
     )
-    parser.add_argument(
-        "--format",
-        choices=sorted(FORMATS),
-        default="markdown",
-        help="markdown (default: pull-request comments, job summaries), text or json",
-    )
-    parser.add_argument(
-        "--project",
-        type=Path,
-        default=Path.cwd(),
-        metavar="DIR",
-        help="the project folder holding Pulumi.yaml (default: the current folder)",
+    add_report_arguments(
+        parser,
+        formats=FORMATS,
+        markdown_for="pull-request comments, job summaries",
+        noun="review",
     )
     parser.add_argument(
         "--decrypt",
@@ -52,9 +45,6 @@ def _parser() -> argparse.ArgumentParser:
             "compare secret phones by number, decrypted by `pulumi config --show-secrets` "
             "(needs pulumi, the backend and the stack's secrets provider)"
         ),
-    )
-    parser.add_argument(
-        "--output", type=Path, metavar="FILE", help="write the review to FILE instead of stdout"
     )
     return parser
 
@@ -67,17 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     except ReviewUsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    text = render(review, args.format)
-    if args.output is not None:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as err:
-            print(
-                f"error: Unable to write the review to {args.output}: {err.strerror}. "
-                "Pass an --output path in an existing, writable folder.",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-    else:
-        sys.stdout.write(text)
+    if not write_report(render(review, args.format), args.output, noun="review"):
+        return EXIT_USAGE
     return EXIT_PROBLEMS if review.has_problems else EXIT_CLEAN

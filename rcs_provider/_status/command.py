@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from .._command_line import add_report_arguments, write_report
 from .durations import DurationError, parse_duration, parse_time
 from .model import StackInput, build_report
 from .render import FORMATS, render
@@ -78,28 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the report's time, ISO 8601 (e.g. 2026-12-11T18:00:00Z; default: now)",
     )
     parser.add_argument(
-        "--format",
-        choices=sorted(FORMATS),
-        default="markdown",
-        help="markdown (default: job summaries), text or json",
-    )
-    parser.add_argument(
         "--dropped-since",
         type=Path,
         metavar="FILE",
         help="a `pulumi stack export --file FILE` of the one stack reported, taken before a "
         "refresh: testers it holds that the stack no longer does are reported as dropped",
     )
-    parser.add_argument(
-        "--project",
-        type=Path,
-        default=Path.cwd(),
-        metavar="DIR",
-        help="the project folder holding Pulumi.yaml (default: the current folder)",
-    )
-    parser.add_argument(
-        "--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
-    )
+    add_report_arguments(parser, formats=FORMATS, markdown_for="job summaries", noun="report")
     return parser
 
 
@@ -141,17 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     except StatusUsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    text = render(report, args.format)
-    if args.output is not None:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as err:
-            print(
-                f"error: Unable to write the report to {args.output}: {err.strerror}. "
-                "Pass an --output path in an existing, writable folder.",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-    else:
-        sys.stdout.write(text)
+    if not write_report(render(report, args.format), args.output, noun="report"):
+        return EXIT_USAGE
     return EXIT_NEEDS_PERSON if report.needs_person else EXIT_CLEAN
