@@ -4,6 +4,7 @@ provider's pickled path, and ``declare_testers`` reading a config namespace give
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import pkgutil
@@ -53,6 +54,22 @@ def test_the_provider_keeps_the_path_that_states_pickled() -> None:
         "rcs_provider.provider",
         "TesterProvider",
     )
+
+
+#: sha256 of ``serialize_provider(TesterProvider())`` as the states written by the first
+#: releases (commit f936663) hold it: the engine compares it with the program's on every run.
+PICKLED_PROVIDER_SHA256 = "ac10838f4de0459e47ca2fcabca549d3eb3aebeacacf609c308d1c6b4f321946"
+
+
+def test_the_pickled_provider_is_byte_for_byte_the_one_earlier_states_hold() -> None:
+    """A provider pickled differently is a change of every tester's ``__provider`` input: each
+    existing state would see a diff on its first run after an upgrade."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from rcs_provider.provider import TesterProvider
+
+    pickled = serialize_provider(TesterProvider()).encode()
+    assert hashlib.sha256(pickled).hexdigest() == PICKLED_PROVIDER_SHA256
 
 
 def test_every_other_module_is_private_by_name() -> None:
