@@ -158,7 +158,14 @@ class TesterLookup:
     def register(self, agent: str, phone: str, label: str) -> CreatedRegistration:
         """Register the number, adopting it on "already registered"; an unknown outcome is
         settled by the list, or (without one) by posting once more after a pause."""
-        action = f"register tester {label} for agent {agent}"
+        posted = self._post(agent, phone, label)
+        if isinstance(posted, CreatedRegistration):
+            return posted
+        return self._settle(agent, phone, label, posted)
+
+    def _post(self, agent: str, phone: str, label: str) -> CreatedRegistration | KaleyraError:
+        """One register call: the registration ("already registered" adopted), or the error
+        after which the number may or may not be registered; any other error is raised."""
         try:
             registration = self.api.register_tester(agent, phone, label=label)
         except AlreadyRegisteredError as err:
@@ -166,13 +173,14 @@ class TesterLookup:
         except (TransportError, ServerError) as err:
             if not _outcome_unknown(err):
                 raise
-            return self._settle(agent, phone, label, action, err)
+            return err
         self.tester_lists.record(agent, phone, KnownRegistration(registration.id, "Unverified"))
         return self._registered(agent, label, registration)
 
     def _settle(
-        self, agent: str, phone: str, label: str, action: str, first: KaleyraError
+        self, agent: str, phone: str, label: str, first: KaleyraError
     ) -> CreatedRegistration:
+        action = f"register tester {label} for agent {agent}"
         why = f"the outcome is unknown ({first.why})"
         if self.uses_list:
             known = self.existing(agent, phone, label, fresh=True)
@@ -185,20 +193,14 @@ class TesterLookup:
                     "registering, so no second invitation is sent."
                 )
         time.sleep(self.retry_pause)
-        try:
-            registration = self.api.register_tester(agent, phone, label=label)
-        except AlreadyRegisteredError as err:
-            return self._adopt(agent, phone, label, err)
-        except (TransportError, ServerError) as err:
-            if not _outcome_unknown(err):
-                raise
-            raise ProviderError(
-                f"Unable to {action}: {why}, and posting it once more left it unknown again "
-                f"({err.why}). Run `pulumi up` again: Kaleyra answers 409 for a number that is "
-                "already registered, and that answer is adopted, so no second invitation is "
-                "sent."
-            ) from None
-        return self._registered(agent, label, registration)
+        posted = self._post(agent, phone, label)
+        if isinstance(posted, CreatedRegistration):
+            return posted
+        raise ProviderError(
+            f"Unable to {action}: {why}, and posting it once more left it unknown again "
+            f"({posted.why}). Run `pulumi up` again: Kaleyra answers 409 for a number that is "
+            "already registered, and that answer is adopted, so no second invitation is sent."
+        )
 
     def _registered(
         self, agent: str, label: str, registration: Registration
