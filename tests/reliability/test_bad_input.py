@@ -784,13 +784,37 @@ def _input_digits(value: Any, *, skip_agents: bool = True) -> list[str]:
     return [d for d in found if len(d) >= 7]
 
 
+def _agent_numbers(value: Any) -> set[str]:
+    """The digits of every value under an ``agent`` key: agent numbers are not personal data,
+    and messages name them."""
+    found: set[str] = set()
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            agent = node.get("agent")
+            if isinstance(agent, str) or (
+                isinstance(agent, int) and not isinstance(agent, bool) and abs(agent) < 10**100
+            ):
+                found.add(_ascii_digits(str(agent)))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def leaked_digits(problem: str, raw: Any) -> list[str]:
-    """Runs of 7+ digits in ``problem`` (separators allowed) that come from the input."""
+    """Runs of 7+ digits in ``problem`` (separators allowed) that come from the input; a run
+    that is exactly an agent number of the input is not a leak, even when the same digits
+    also stand elsewhere in it (``[1000000, {"agent": 1000000}]``)."""
     text = problem.replace("+919530000092", "")  # the example number of the "missing" hint
     sources = _input_digits(raw)
+    agents = _agent_numbers(raw)
     leaks = []
     for match in _RUN.finditer(text):
         digits = _ascii_digits(match.group(0))
+        if digits in agents:
+            continue
         windows = {digits[i : i + 7] for i in range(len(digits) - 6)}
         if any(w in s for w in windows for s in sources):
             leaks.append(match.group(0))
@@ -800,6 +824,7 @@ def leaked_digits(problem: str, raw: Any) -> list[str]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=FLEET)
 @example(raw=[{"agent": "48900", "testers": [{"+91 98000 00012": "qa-bob"}]}])
+@example(raw=[1000000, {"agent": 1000000}, {"agent": 1000000}])
 def test_parse_fleet_returns_a_fleet_or_lists_problems_without_leaking(raw: Any) -> None:
     try:
         agents = parse_fleet(raw, source=FUZZ_SRC)
